@@ -5,5 +5,13 @@
 //! evidence categories, with scores and reasons), keeps a tantivy index on local disk, and
 //! reports where evidence is missing, thin or stale.
 
+pub mod crawl;
+pub mod dates;
+pub mod error;
 pub mod extract;
+pub mod framework;
+pub mod index;
 pub mod paths;
+pub mod query;
+pub mod tag;
+pub mod textnorm;

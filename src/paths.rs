@@ -36,7 +36,11 @@ pub fn from_key(key: &str) -> PathBuf {
 #[cfg(unix)]
 fn raw_units(path: &Path) -> Vec<u16> {
     use std::os::unix::ffi::OsStrExt;
-    path.as_os_str().as_bytes().iter().map(|b| *b as u16).collect()
+    path.as_os_str()
+        .as_bytes()
+        .iter()
+        .map(|b| *b as u16)
+        .collect()
 }
 
 #[cfg(unix)]
@@ -140,7 +144,10 @@ mod tests {
         let root = format!("{sep}share{sep}asc");
         assert!(is_under(&format!("{root}{sep}a.pdf"), &root));
         assert!(is_under(&root, &root));
-        assert!(!is_under(&format!("{sep}share{sep}asc-old{sep}a.pdf"), &root));
+        assert!(!is_under(
+            &format!("{sep}share{sep}asc-old{sep}a.pdf"),
+            &root
+        ));
     }
 
     #[test]

@@ -49,9 +49,38 @@ const BOILERPLATE_MARKS: &[&str] = &[
 ];
 
 const BLOCK_TAGS: &[&str] = &[
-    "p", "div", "section", "article", "main", "header", "li", "ul", "ol", "dl", "dt", "dd",
-    "table", "tbody", "thead", "tfoot", "blockquote", "pre", "address", "figure", "figcaption",
-    "details", "summary", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "caption", "body",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tbody",
+    "thead",
+    "tfoot",
+    "blockquote",
+    "pre",
+    "address",
+    "figure",
+    "figcaption",
+    "details",
+    "summary",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "caption",
+    "body",
 ];
 
 fn is_boilerplate(el: &scraper::node::Element) -> bool {
@@ -137,7 +166,9 @@ fn walk(root: ElementRef<'_>, b: &mut TextBuilder) {
                                 }
                             }
                             h if h.len() == 2 && h.starts_with('h') => {
-                                if let Some(level) = h[1..].parse::<u8>().ok().filter(|l| (1..=6).contains(l)) {
+                                if let Some(level) =
+                                    h[1..].parse::<u8>().ok().filter(|l| (1..=6).contains(l))
+                                {
                                     heading = Some((level, b.len()));
                                 }
                             }
@@ -211,7 +242,11 @@ fn meta_content(doc: &Html, selectors: &[&str]) -> Option<String> {
         if let Some(v) = doc
             .select(&selector)
             .next()
-            .and_then(|e| e.value().attr("content").or_else(|| e.value().attr("datetime")))
+            .and_then(|e| {
+                e.value()
+                    .attr("content")
+                    .or_else(|| e.value().attr("datetime"))
+            })
             .map(collapse_ws)
             .filter(|v| !v.is_empty())
         {
@@ -248,7 +283,11 @@ pub fn extract_str(html: &str, limits: &Limits) -> Extracted {
     out.format = Format::Html;
     out.title = Selector::parse("title")
         .ok()
-        .and_then(|s| doc.select(&s).next().map(|t| collapse_ws(&t.text().collect::<String>())))
+        .and_then(|s| {
+            doc.select(&s)
+                .next()
+                .map(|t| collapse_ws(&t.text().collect::<String>()))
+        })
         .filter(|t| !t.is_empty())
         .or_else(|| meta_content(&doc, &["meta[property='og:title']"]));
     out.author = meta_content(&doc, &["meta[name=author]", "meta[name='dc.creator']"]);
@@ -350,10 +389,25 @@ mod tests {
     #[test]
     fn main_content_without_boilerplate() {
         let out = extract_str(PAGE, &Limits::default());
-        assert_eq!(out.title.as_deref(), Some("Direct payments | Anyshire County Council"));
-        assert!(out.text.contains("A direct payment is money the council gives you"), "{}", out.text);
+        assert_eq!(
+            out.title.as_deref(),
+            Some("Direct payments | Anyshire County Council")
+        );
+        assert!(
+            out.text
+                .contains("A direct payment is money the council gives you"),
+            "{}",
+            out.text
+        );
         assert!(out.text.contains("Rate\t£12.50"));
-        for junk in ["cookies", "Council tax", "Safeguarding", "should not be indexed", "Privacy", "Home >"] {
+        for junk in [
+            "cookies",
+            "Council tax",
+            "Safeguarding",
+            "should not be indexed",
+            "Privacy",
+            "Home >",
+        ] {
             assert!(!out.text.contains(junk), "{junk} leaked: {}", out.text);
         }
         assert_eq!(out.headings[0].text, "Direct payments");

@@ -23,7 +23,9 @@ use std::io::Read;
 use std::path::Path;
 
 /// The document formats evidex reads (or recognises and reports as unsupported).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Pdf,
@@ -200,7 +202,9 @@ impl Reason {
     pub fn advice(self) -> &'static str {
         match self {
             Reason::Encrypted => "save an unprotected copy or ask the owner to remove the password",
-            Reason::NoText => "run OCR on it (for example, save it through a scanner's OCR) and re-index",
+            Reason::NoText => {
+                "run OCR on it (for example, save it through a scanner's OCR) and re-index"
+            }
             Reason::Damaged => "open it in its application and save it again",
             Reason::TooLarge => "split it, or raise the limit with --max-file-mb",
             Reason::Unsupported => "save it in a current format (for example .docx or .pdf)",
@@ -237,7 +241,10 @@ impl Failure {
         Failure::new(Reason::Damaged, message)
     }
     pub fn encrypted(what: &str) -> Failure {
-        Failure::new(Reason::Encrypted, format!("needs a password to open ({what})"))
+        Failure::new(
+            Reason::Encrypted,
+            format!("needs a password to open ({what})"),
+        )
     }
 }
 
@@ -590,7 +597,12 @@ pub fn extract_file(path: &Path, limits: &Limits) -> Result<Extracted, Failure> 
         }
         (
             Sniffed::Other,
-            f @ (Format::Docx | Format::Pptx | Format::Xlsx | Format::Ods | Format::Odt | Format::Odp),
+            f @ (Format::Docx
+            | Format::Pptx
+            | Format::Xlsx
+            | Format::Ods
+            | Format::Odt
+            | Format::Odp),
         ) => {
             return Err(Failure::damaged(format!(
                 "damaged {}: not a zip package (the file is corrupt or is not really a .{} file)",
@@ -632,7 +644,10 @@ pub fn extract_file(path: &Path, limits: &Limits) -> Result<Extracted, Failure> 
 
 /// A short first line stands in for a title when a format has no title property.
 fn first_line_title(text: &str, format: Format) -> Option<String> {
-    if matches!(format, Format::Csv | Format::Xlsx | Format::Xls | Format::Ods) {
+    if matches!(
+        format,
+        Format::Csv | Format::Xlsx | Format::Xls | Format::Ods
+    ) {
         return None;
     }
     let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
@@ -642,7 +657,11 @@ fn first_line_title(text: &str, format: Format) -> Option<String> {
         .then(|| collapse_ws(line))
 }
 
-fn extract_zip_container(path: &Path, claimed: Format, limits: &Limits) -> Result<Extracted, Failure> {
+fn extract_zip_container(
+    path: &Path,
+    claimed: Format,
+    limits: &Limits,
+) -> Result<Extracted, Failure> {
     let file = std::fs::File::open(path)?;
     let mut zip = zipsafe::SafeZip::open(file, limits)?;
     let kind = zip.package_kind();

@@ -266,7 +266,12 @@ mod tests {
         ]);
         let out = extract(&mut zip, Format::Odt, &Limits::default()).unwrap();
         assert!(!out.text.contains("gone words"));
-        assert!(out.text.contains("Care Act  assessment Footnote body text done."), "{}", out.text);
+        assert!(
+            out.text
+                .contains("Care Act  assessment Footnote body text done."),
+            "{}",
+            out.text
+        );
         assert_eq!(out.text.matches("Anyshire header").count(), 1);
         assert_eq!(out.headings[0].text, "Eligibility");
         assert_eq!(out.headings[0].level, 2);

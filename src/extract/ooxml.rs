@@ -53,7 +53,11 @@ fn read_rels<R: Read + Seek>(
 }
 
 /// Title, author, subject, keywords and dates from `docProps/core.xml`.
-pub(crate) fn read_core_props<R: Read + Seek>(zip: &mut SafeZip<R>, b: &mut TextBuilder, limits: &Limits) {
+pub(crate) fn read_core_props<R: Read + Seek>(
+    zip: &mut SafeZip<R>,
+    b: &mut TextBuilder,
+    limits: &Limits,
+) {
     let Ok(Some(core)) = zip.read_part_string("docProps/core.xml") else {
         return;
     };
@@ -266,7 +270,10 @@ fn main_part<R: Read + Seek>(
         .unwrap_or_else(|| default.to_string()))
 }
 
-pub fn extract_docx<R: Read + Seek>(zip: &mut SafeZip<R>, limits: &Limits) -> Result<Extracted, Failure> {
+pub fn extract_docx<R: Read + Seek>(
+    zip: &mut SafeZip<R>,
+    limits: &Limits,
+) -> Result<Extracted, Failure> {
     let mut b = TextBuilder::new(Format::Docx, limits);
     read_core_props(zip, &mut b, limits);
     let styles = heading_styles(zip, limits);
@@ -311,7 +318,8 @@ pub fn extract_docx<R: Read + Seek>(zip: &mut SafeZip<R>, limits: &Limits) -> Re
             .names()
             .iter()
             .filter(|n| {
-                (n.starts_with("word/header") || n.starts_with("word/footer")) && n.ends_with(".xml")
+                (n.starts_with("word/header") || n.starts_with("word/footer"))
+                    && n.ends_with(".xml")
             })
             .cloned()
             .collect();
@@ -326,7 +334,10 @@ pub fn extract_docx<R: Read + Seek>(zip: &mut SafeZip<R>, limits: &Limits) -> Re
     };
     let groups: Vec<(&str, Vec<String>)> = vec![
         ("headers and footers", hf),
-        ("footnotes", vec![by_kind("/footnotes", "word/footnotes.xml")]),
+        (
+            "footnotes",
+            vec![by_kind("/footnotes", "word/footnotes.xml")],
+        ),
         ("endnotes", vec![by_kind("/endnotes", "word/endnotes.xml")]),
         ("comments", vec![by_kind("/comments", "word/comments.xml")]),
     ];
@@ -350,7 +361,9 @@ pub fn extract_docx<R: Read + Seek>(zip: &mut SafeZip<R>, limits: &Limits) -> Re
                 pages: 1,
                 track_pages: false,
             };
-            if let Some(warn) = xml::walk(&xml_text, limits.max_xml_depth, |ev| pw.event(&mut sub, ev))? {
+            if let Some(warn) =
+                xml::walk(&xml_text, limits.max_xml_depth, |ev| pw.event(&mut sub, ev))?
+            {
                 b.warn(format!("{part}: {warn}"));
             }
             let text = sub.finish().text;
@@ -447,7 +460,10 @@ impl SlideWalker {
     }
 }
 
-pub fn extract_pptx<R: Read + Seek>(zip: &mut SafeZip<R>, limits: &Limits) -> Result<Extracted, Failure> {
+pub fn extract_pptx<R: Read + Seek>(
+    zip: &mut SafeZip<R>,
+    limits: &Limits,
+) -> Result<Extracted, Failure> {
     let mut b = TextBuilder::new(Format::Pptx, limits);
     read_core_props(zip, &mut b, limits);
     let pres = "ppt/presentation.xml";
@@ -542,7 +558,8 @@ mod tests {
             </w:body></w:document>"#
         );
         let rels = r#"<Relationships><Relationship Id="rId1" Type="http://x/header" Target="header1.xml"/><Relationship Id="rId2" Type="http://x/header" Target="header2.xml"/><Relationship Id="rId3" Type="http://x/footnotes" Target="footnotes.xml"/></Relationships>"#;
-        let h1 = format!(r#"<w:hdr {W}><w:p><w:r><w:t>Section one header</w:t></w:r></w:p></w:hdr>"#);
+        let h1 =
+            format!(r#"<w:hdr {W}><w:p><w:r><w:t>Section one header</w:t></w:r></w:p></w:hdr>"#);
         let h2 = format!(r#"<w:hdr {W}><w:p><w:r><w:t>Appendix header</w:t></w:r></w:p></w:hdr>"#);
         let notes = format!(
             r#"<w:footnotes {W}><w:footnote><w:p><w:r><w:t>A footnote.</w:t></w:r></w:p></w:footnote></w:footnotes>"#

@@ -46,7 +46,8 @@ pub fn extract_bytes(bytes: &[u8], limits: &Limits) -> Result<Extracted, Failure
         Err(e) => match fallback(bytes, limits) {
             Some(out) => {
                 let mut out = out;
-                out.warnings.push(format!("read with a fallback engine: {e}"));
+                out.warnings
+                    .push(format!("read with a fallback engine: {e}"));
                 out
             }
             None if declares_encryption(bytes) => {

@@ -13,11 +13,42 @@ use std::path::Path;
 
 /// Destinations whose content is not document text.
 const SKIP_DESTINATIONS: &[&str] = &[
-    "fonttbl", "colortbl", "stylesheet", "listtable", "listoverridetable", "revtbl", "rsidtbl",
-    "generator", "pict", "object", "objdata", "fldinst", "themedata", "colorschememapping",
-    "datastore", "latentstyles", "xmlnstbl", "filetbl", "bkmkstart", "bkmkend", "pgdsctbl",
-    "operator", "author", "keywords", "company", "creatim", "revtim", "printim", "buptim",
-    "doccomm", "nonshppict", "shpinst", "mmathPr", "xmlopen", "wgrffmtfilter", "template",
+    "fonttbl",
+    "colortbl",
+    "stylesheet",
+    "listtable",
+    "listoverridetable",
+    "revtbl",
+    "rsidtbl",
+    "generator",
+    "pict",
+    "object",
+    "objdata",
+    "fldinst",
+    "themedata",
+    "colorschememapping",
+    "datastore",
+    "latentstyles",
+    "xmlnstbl",
+    "filetbl",
+    "bkmkstart",
+    "bkmkend",
+    "pgdsctbl",
+    "operator",
+    "author",
+    "keywords",
+    "company",
+    "creatim",
+    "revtim",
+    "printim",
+    "buptim",
+    "doccomm",
+    "nonshppict",
+    "shpinst",
+    "mmathPr",
+    "xmlopen",
+    "wgrffmtfilter",
+    "template",
 ];
 
 #[derive(Clone)]
@@ -207,7 +238,12 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Extracted, Failure> {
                         b'\\' | b'{' | b'}' => {
                             flush_raw!();
                             let s = [c2];
-                            emit(&mut b, &mut title, &cur, std::str::from_utf8(&s).unwrap_or(""));
+                            emit(
+                                &mut b,
+                                &mut title,
+                                &cur,
+                                std::str::from_utf8(&s).unwrap_or(""),
+                            );
                         }
                         _ => {}
                     }

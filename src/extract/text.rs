@@ -74,8 +74,10 @@ pub fn extract(path: &Path, format: Format, limits: &Limits) -> Result<Extracted
     let mut out = b.finish();
     if cut {
         out.truncated = true;
-        out.warnings
-            .push(format!("only the first {} MB were read", limits.max_text_bytes >> 20));
+        out.warnings.push(format!(
+            "only the first {} MB were read",
+            limits.max_text_bytes >> 20
+        ));
     }
     Ok(out)
 }
@@ -148,7 +150,10 @@ mod tests {
     #[test]
     fn markdown_headings_and_front_matter() {
         let mut b = TextBuilder::new(Format::Md, &Limits::default());
-        markdown(&mut b, "---\ntitle: Audit\ndate: 2024-08-01\n---\n# Practice audit\nText here\n## Findings\n");
+        markdown(
+            &mut b,
+            "---\ntitle: Audit\ndate: 2024-08-01\n---\n# Practice audit\nText here\n## Findings\n",
+        );
         let out = b.finish();
         assert_eq!(out.title.as_deref(), Some("Audit"));
         assert_eq!(out.created.as_deref(), Some("2024-08-01"));

@@ -96,7 +96,12 @@ fn run_one(path: PathBuf, limits: &Limits) -> Response {
         .spawn(move || super::extract_file(&path, &limits));
     let result = match handle {
         Ok(h) => h.join(),
-        Err(e) => return Response::Err(Failure::new(Reason::Crashed, format!("could not start: {e}"))),
+        Err(e) => {
+            return Response::Err(Failure::new(
+                Reason::Crashed,
+                format!("could not start: {e}"),
+            ));
+        }
     };
     match result {
         Ok(Ok(out)) => Response::Ok(Box::new(out)),
@@ -117,7 +122,10 @@ fn run_one(path: PathBuf, limits: &Limits) -> Response {
 
 fn first_line(s: &str) -> &str {
     let line = s.lines().next().unwrap_or(s);
-    &line[..line.len().min(160).min(line.char_indices().nth(160).map_or(line.len(), |(i, _)| i))]
+    &line[..line
+        .len()
+        .min(160)
+        .min(line.char_indices().nth(160).map_or(line.len(), |(i, _)| i))]
 }
 
 /// One worker process, owned by one extraction thread.
@@ -198,7 +206,10 @@ impl Worker {
             self.proc = Some(self.spawn().map_err(|e| {
                 Failure::new(
                     Reason::Crashed,
-                    format!("could not start an extraction worker ({}): {e}", self.cfg.exe.display()),
+                    format!(
+                        "could not start an extraction worker ({}): {e}",
+                        self.cfg.exe.display()
+                    ),
                 )
             })?);
         }
@@ -225,7 +236,10 @@ impl Worker {
                     Ok(Response::Err(f)) => Err(f),
                     Err(e) => {
                         self.stop();
-                        Err(Failure::new(Reason::Crashed, format!("extractor answered garbage: {e}")))
+                        Err(Failure::new(
+                            Reason::Crashed,
+                            format!("extractor answered garbage: {e}"),
+                        ))
                     }
                 }
             }
@@ -233,7 +247,10 @@ impl Worker {
                 self.stop();
                 Err(Failure::new(
                     Reason::Timeout,
-                    format!("timed out: extraction took longer than {} s", timeout.as_secs()),
+                    format!(
+                        "timed out: extraction took longer than {} s",
+                        timeout.as_secs()
+                    ),
                 ))
             }
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(self.died()),
@@ -248,7 +265,11 @@ impl Worker {
         let status = proc.child.wait().ok();
         // Give the stderr reader a moment to drain what the process printed as it died.
         std::thread::sleep(Duration::from_millis(20));
-        let tail = proc.stderr_tail.lock().map(|t| t.clone()).unwrap_or_default();
+        let tail = proc
+            .stderr_tail
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default();
         classify_death(status, &tail)
     }
 
@@ -268,7 +289,10 @@ impl Drop for Worker {
 
 fn classify_death(status: Option<std::process::ExitStatus>, stderr: &str) -> Failure {
     let lower = stderr.to_ascii_lowercase();
-    if lower.contains("memory allocation") || lower.contains("out of memory") || lower.contains("capacity overflow") {
+    if lower.contains("memory allocation")
+        || lower.contains("out of memory")
+        || lower.contains("capacity overflow")
+    {
         return Failure::new(
             Reason::OutOfMemory,
             "ran out of memory: the file needs more than the worker's memory limit",
@@ -280,7 +304,9 @@ fn classify_death(status: Option<std::process::ExitStatus>, stderr: &str) -> Fai
             "extractor crashed: stack overflow (the file is nested too deeply or loops back on itself)",
         );
     }
-    let how = status.map(describe_status).unwrap_or_else(|| "exited".into());
+    let how = status
+        .map(describe_status)
+        .unwrap_or_else(|| "exited".into());
     Failure::new(Reason::Crashed, format!("extractor crashed ({how})"))
 }
 
@@ -341,7 +367,10 @@ mod tests {
             classify_death(None, "memory allocation of 549755813888 bytes failed\n").reason,
             Reason::OutOfMemory
         );
-        let f = classify_death(None, "thread 'x' has overflowed its stack\nfatal runtime error: stack overflow");
+        let f = classify_death(
+            None,
+            "thread 'x' has overflowed its stack\nfatal runtime error: stack overflow",
+        );
         assert_eq!(f.reason, Reason::Crashed);
         assert!(f.message.contains("stack overflow"));
     }

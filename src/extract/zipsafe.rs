@@ -145,7 +145,11 @@ impl<R: Read + Seek> SafeZip<R> {
             ));
         }
         if self.inflated + size > l.max_total_inflated {
-            return Err(bomb("the package", self.inflated + size, l.max_total_inflated));
+            return Err(bomb(
+                "the package",
+                self.inflated + size,
+                l.max_total_inflated,
+            ));
         }
         Ok(())
     }
@@ -263,12 +267,18 @@ mod tests {
 
     #[test]
     fn targets_resolve_relative_to_their_part() {
-        assert_eq!(resolve_target("word/document.xml", "header1.xml"), "word/header1.xml");
+        assert_eq!(
+            resolve_target("word/document.xml", "header1.xml"),
+            "word/header1.xml"
+        );
         assert_eq!(
             resolve_target("ppt/slides/slide1.xml", "../notesSlides/notesSlide1.xml"),
             "ppt/notesSlides/notesSlide1.xml"
         );
-        assert_eq!(resolve_target("ppt/presentation.xml", "/ppt/slides/s.xml"), "ppt/slides/s.xml");
+        assert_eq!(
+            resolve_target("ppt/presentation.xml", "/ppt/slides/s.xml"),
+            "ppt/slides/s.xml"
+        );
     }
 
     #[test]

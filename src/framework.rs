@@ -1,0 +1,711 @@
+//! The assessment framework as data: themes, quality statements, evidence categories, document
+//! types and the cues that tag them, loaded from TOML (`schema/cqc-la.toml` is built in).
+//!
+//! A council's own edit, a revised CQC framework or the provider framework's 34 statements load
+//! with `--framework FILE`. Mistakes are reported with the file, line and field, because the
+//! person editing the file is a librarian, not a developer.
+
+use crate::textnorm::normalize_phrase;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::Path;
+use toml::Spanned;
+
+/// The framework evidex ships with.
+pub const BUILTIN_SOURCE: &str = include_str!("../schema/cqc-la.toml");
+pub const BUILTIN_NAME: &str = "schema/cqc-la.toml (built in)";
+
+/// A phrase with a weight, in normal form (see [`crate::textnorm`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cue {
+    pub phrase: String,
+    /// The last word matches any word it begins (`safeguard*`).
+    pub prefix: bool,
+    pub weight: f32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Theme {
+    pub id: String,
+    pub number: u32,
+    pub title: String,
+    pub scope: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Statement {
+    pub code: String,
+    /// Index into [`Framework::themes`].
+    pub theme: usize,
+    pub title: String,
+    pub we: Vec<String>,
+    pub i: Vec<String>,
+    pub topics: Vec<String>,
+    pub care_act: Vec<String>,
+    pub cues: Vec<Cue>,
+    pub title_cues: Vec<Cue>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Category {
+    pub code: String,
+    pub title: String,
+    pub enabled: bool,
+    /// The voice assumed when nothing says otherwise.
+    pub default: bool,
+    pub description: String,
+    pub cues: Vec<Cue>,
+    pub title_cues: Vec<Cue>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DocType {
+    pub code: String,
+    pub title: String,
+    /// Index into [`Framework::categories`].
+    pub category: usize,
+    /// Stays current while within its stated review date (policies, strategies).
+    pub reviewable: bool,
+    pub cues: Vec<Cue>,
+    pub title_cues: Vec<Cue>,
+    /// File formats that suggest this type (a slide deck is a presentation).
+    pub formats: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scoring {
+    pub threshold: f32,
+    pub relative_floor: f32,
+    pub passage_words: usize,
+    pub passage_threshold: f32,
+    pub category_secondary: f32,
+}
+
+impl Default for Scoring {
+    fn default() -> Scoring {
+        Scoring {
+            threshold: 0.42,
+            relative_floor: 0.30,
+            passage_words: 120,
+            passage_threshold: 3.0,
+            category_secondary: 0.55,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DateLabels {
+    pub issued: Vec<String>,
+    pub review: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Framework {
+    pub id: String,
+    pub title: String,
+    pub version: String,
+    pub statement_label: String,
+    pub window_months: u32,
+    pub scoring: Scoring,
+    pub themes: Vec<Theme>,
+    pub statements: Vec<Statement>,
+    pub categories: Vec<Category>,
+    pub doc_types: Vec<DocType>,
+    pub neutral: Vec<String>,
+    pub out_of_scope: Vec<Cue>,
+    pub adult_context: Vec<Cue>,
+    pub dates: DateLabels,
+    /// Where it was loaded from, for messages.
+    pub origin: String,
+    /// A hash of the file's content: tags record it, and a change re-tags the library.
+    pub fingerprint: String,
+}
+
+/// A mistake in a framework file, located for the person who made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameworkError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for FrameworkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: ", self.file, line)?,
+            None => write!(f, "{}: ", self.file)?,
+        }
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FrameworkError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    framework: RawMeta,
+    #[serde(default)]
+    scoring: Option<RawScoring>,
+    themes: Vec<RawTheme>,
+    statements: Vec<RawStatement>,
+    #[serde(default)]
+    neutral: Option<RawNeutral>,
+    #[serde(default)]
+    out_of_scope: Option<RawCueTable>,
+    #[serde(default)]
+    adult_context: Option<RawCueTable>,
+    categories: Vec<RawCategory>,
+    #[serde(default)]
+    doc_types: Vec<RawDocType>,
+    #[serde(default)]
+    dates: Option<RawDates>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeta {
+    id: String,
+    title: String,
+    version: String,
+    #[serde(default)]
+    statement_label: Option<String>,
+    #[serde(default)]
+    window_months: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScoring {
+    threshold: Option<f32>,
+    relative_floor: Option<f32>,
+    passage_words: Option<usize>,
+    passage_threshold: Option<f32>,
+    category_secondary: Option<f32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTheme {
+    id: Spanned<String>,
+    number: u32,
+    title: String,
+    #[serde(default)]
+    scope: Vec<String>,
+}
+
+type RawCues = BTreeMap<Spanned<String>, Spanned<f32>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatement {
+    code: Spanned<String>,
+    theme: Spanned<String>,
+    title: String,
+    #[serde(default)]
+    we: Vec<String>,
+    #[serde(default)]
+    i: Vec<String>,
+    #[serde(default)]
+    topics: Vec<String>,
+    #[serde(default)]
+    care_act: Vec<String>,
+    #[serde(default)]
+    cues: RawCues,
+    #[serde(default)]
+    title_cues: RawCues,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNeutral {
+    cues: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCueTable {
+    cues: RawCues,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCategory {
+    code: Spanned<String>,
+    title: String,
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default)]
+    default: bool,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    cues: RawCues,
+    #[serde(default)]
+    title_cues: RawCues,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocType {
+    code: Spanned<String>,
+    title: String,
+    category: Spanned<String>,
+    #[serde(default)]
+    reviewable: bool,
+    #[serde(default)]
+    cues: RawCues,
+    #[serde(default)]
+    title_cues: RawCues,
+    #[serde(default)]
+    formats: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDates {
+    #[serde(default)]
+    issued: Vec<String>,
+    #[serde(default)]
+    review: Vec<String>,
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    src: &'a str,
+}
+
+impl Ctx<'_> {
+    fn line(&self, span: std::ops::Range<usize>) -> usize {
+        self.src[..span.start.min(self.src.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        field: String,
+        message: String,
+    ) -> Result<T, FrameworkError> {
+        Err(FrameworkError {
+            file: self.file.to_string(),
+            line: Some(self.line(span)),
+            field,
+            message,
+        })
+    }
+
+    fn cues(&self, raw: &RawCues, field: &str) -> Result<Vec<Cue>, FrameworkError> {
+        let mut out: Vec<Cue> = Vec::new();
+        for (phrase, weight) in raw {
+            let w = *weight.get_ref();
+            if !w.is_finite() || !(0.0..=10.0).contains(&w) {
+                return self.err(
+                    weight.span(),
+                    format!("{field}.\"{}\"", phrase.get_ref()),
+                    format!("weight {w} is out of range (use 0 to 10)"),
+                );
+            }
+            let text = phrase.get_ref().trim();
+            let prefix = text.ends_with('*');
+            let norm = normalize_phrase(text.trim_end_matches('*'));
+            if norm.is_empty() {
+                return self.err(
+                    phrase.span(),
+                    format!("{field}.\"{}\"", phrase.get_ref()),
+                    "a cue needs at least one word".into(),
+                );
+            }
+            // Phrases that normalise alike ("carers' assessment", "carers assessment") merge.
+            if let Some(existing) = out
+                .iter_mut()
+                .find(|c| c.phrase == norm && c.prefix == prefix)
+            {
+                existing.weight = existing.weight.max(w);
+            } else {
+                out.push(Cue {
+                    phrase: norm,
+                    prefix,
+                    weight: w,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Framework {
+    /// The framework evidex ships with.
+    pub fn builtin() -> Framework {
+        Framework::parse(BUILTIN_SOURCE, BUILTIN_NAME).expect("the built-in framework is valid")
+    }
+
+    pub fn load(path: &Path) -> Result<Framework, FrameworkError> {
+        let src = std::fs::read_to_string(path).map_err(|e| FrameworkError {
+            file: path.display().to_string(),
+            line: None,
+            field: String::new(),
+            message: format!("cannot read the framework file: {e}"),
+        })?;
+        Framework::parse(&src, &path.display().to_string())
+    }
+
+    pub fn parse(src: &str, file: &str) -> Result<Framework, FrameworkError> {
+        let ctx = Ctx { file, src };
+        let raw: RawFile = toml::from_str(src).map_err(|e| {
+            let line = e.span().map(|s| ctx.line(s));
+            FrameworkError {
+                file: file.to_string(),
+                line,
+                field: String::new(),
+                message: e.message().trim().to_string(),
+            }
+        })?;
+
+        let mut themes = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, t) in raw.themes.iter().enumerate() {
+            if !seen.insert(t.id.get_ref().clone()) {
+                return ctx.err(
+                    t.id.span(),
+                    format!("themes[{i}].id"),
+                    format!("duplicate theme id '{}'", t.id.get_ref()),
+                );
+            }
+            themes.push(Theme {
+                id: t.id.get_ref().clone(),
+                number: t.number,
+                title: t.title.clone(),
+                scope: t.scope.clone(),
+            });
+        }
+        if themes.is_empty() {
+            return Err(FrameworkError {
+                file: file.into(),
+                line: None,
+                field: "themes".into(),
+                message: "at least one theme is needed".into(),
+            });
+        }
+
+        let mut statements = Vec::new();
+        let mut codes = HashSet::new();
+        for (i, s) in raw.statements.iter().enumerate() {
+            let code = s.code.get_ref().trim().to_string();
+            if code.is_empty() || code.contains(char::is_whitespace) {
+                return ctx.err(
+                    s.code.span(),
+                    format!("statements[{i}].code"),
+                    "a code is one word, such as QS1".into(),
+                );
+            }
+            if !codes.insert(code.to_ascii_uppercase()) {
+                return ctx.err(
+                    s.code.span(),
+                    format!("statements[{i}].code"),
+                    format!("duplicate statement code '{code}'"),
+                );
+            }
+            let Some(theme) = themes.iter().position(|t| &t.id == s.theme.get_ref()) else {
+                let known: Vec<&str> = themes.iter().map(|t| t.id.as_str()).collect();
+                return ctx.err(
+                    s.theme.span(),
+                    format!("statements[{i}].theme"),
+                    format!(
+                        "unknown theme '{}' (known: {})",
+                        s.theme.get_ref(),
+                        known.join(", ")
+                    ),
+                );
+            };
+            statements.push(Statement {
+                code,
+                theme,
+                title: s.title.clone(),
+                we: s.we.clone(),
+                i: s.i.clone(),
+                topics: s.topics.clone(),
+                care_act: s.care_act.clone(),
+                cues: ctx.cues(&s.cues, &format!("statements[{i}].cues"))?,
+                title_cues: ctx.cues(&s.title_cues, &format!("statements[{i}].title_cues"))?,
+            });
+        }
+        if statements.is_empty() {
+            return Err(FrameworkError {
+                file: file.into(),
+                line: None,
+                field: "statements".into(),
+                message: "at least one statement is needed".into(),
+            });
+        }
+
+        let mut categories = Vec::new();
+        for (i, c) in raw.categories.iter().enumerate() {
+            if categories
+                .iter()
+                .any(|x: &Category| &x.code == c.code.get_ref())
+            {
+                return ctx.err(
+                    c.code.span(),
+                    format!("categories[{i}].code"),
+                    format!("duplicate category '{}'", c.code.get_ref()),
+                );
+            }
+            categories.push(Category {
+                code: c.code.get_ref().clone(),
+                title: c.title.clone(),
+                enabled: c.enabled,
+                default: c.default,
+                description: c.description.clone(),
+                cues: ctx.cues(&c.cues, &format!("categories[{i}].cues"))?,
+                title_cues: ctx.cues(&c.title_cues, &format!("categories[{i}].title_cues"))?,
+            });
+        }
+        if !categories.iter().any(|c| c.enabled) {
+            return Err(FrameworkError {
+                file: file.into(),
+                line: None,
+                field: "categories".into(),
+                message: "at least one enabled category is needed".into(),
+            });
+        }
+        if !categories.iter().any(|c| c.default && c.enabled)
+            && let Some(first) = categories.iter_mut().find(|c| c.enabled)
+        {
+            first.default = true;
+        }
+
+        let mut doc_types = Vec::new();
+        for (i, d) in raw.doc_types.iter().enumerate() {
+            let Some(category) = categories
+                .iter()
+                .position(|c| &c.code == d.category.get_ref())
+            else {
+                let known: Vec<&str> = categories.iter().map(|c| c.code.as_str()).collect();
+                return ctx.err(
+                    d.category.span(),
+                    format!("doc_types[{i}].category"),
+                    format!(
+                        "unknown category '{}' (known: {})",
+                        d.category.get_ref(),
+                        known.join(", ")
+                    ),
+                );
+            };
+            doc_types.push(DocType {
+                code: d.code.get_ref().clone(),
+                title: d.title.clone(),
+                category,
+                reviewable: d.reviewable,
+                cues: ctx.cues(&d.cues, &format!("doc_types[{i}].cues"))?,
+                title_cues: ctx.cues(&d.title_cues, &format!("doc_types[{i}].title_cues"))?,
+                formats: d.formats.clone(),
+            });
+        }
+        if !doc_types.iter().any(|d| d.code == "other") {
+            let category = categories.iter().position(|c| c.default).unwrap_or(0);
+            doc_types.push(DocType {
+                code: "other".into(),
+                title: "Other".into(),
+                category,
+                reviewable: false,
+                cues: vec![],
+                title_cues: vec![],
+                formats: vec![],
+            });
+        }
+
+        let s = raw.scoring.unwrap_or(RawScoring {
+            threshold: None,
+            relative_floor: None,
+            passage_words: None,
+            passage_threshold: None,
+            category_secondary: None,
+        });
+        let d = Scoring::default();
+        let scoring = Scoring {
+            threshold: s.threshold.unwrap_or(d.threshold),
+            relative_floor: s.relative_floor.unwrap_or(d.relative_floor),
+            passage_words: s.passage_words.unwrap_or(d.passage_words).clamp(20, 2000),
+            passage_threshold: s.passage_threshold.unwrap_or(d.passage_threshold),
+            category_secondary: s.category_secondary.unwrap_or(d.category_secondary),
+        };
+
+        let empty = RawCueTable {
+            cues: BTreeMap::new(),
+        };
+        let dates = raw.dates.map(|d| DateLabels {
+            issued: d.issued.iter().map(|l| normalize_phrase(l)).collect(),
+            review: d.review.iter().map(|l| normalize_phrase(l)).collect(),
+        });
+        Ok(Framework {
+            id: raw.framework.id,
+            title: raw.framework.title,
+            version: raw.framework.version,
+            statement_label: raw
+                .framework
+                .statement_label
+                .unwrap_or_else(|| "quality statement".into()),
+            window_months: raw.framework.window_months.unwrap_or(12),
+            scoring,
+            themes,
+            statements,
+            categories,
+            doc_types,
+            neutral: raw
+                .neutral
+                .map(|n| {
+                    n.cues
+                        .iter()
+                        .map(|c| normalize_phrase(c))
+                        .filter(|c| !c.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            out_of_scope: ctx.cues(
+                &raw.out_of_scope.as_ref().unwrap_or(&empty).cues,
+                "out_of_scope.cues",
+            )?,
+            adult_context: ctx.cues(
+                &raw.adult_context.as_ref().unwrap_or(&empty).cues,
+                "adult_context.cues",
+            )?,
+            dates: dates.unwrap_or_default(),
+            origin: file.to_string(),
+            fingerprint: blake3::hash(src.as_bytes()).to_hex()[..16].to_string(),
+        })
+    }
+
+    pub fn statement(&self, code: &str) -> Option<&Statement> {
+        self.statements
+            .iter()
+            .find(|s| s.code.eq_ignore_ascii_case(code))
+    }
+
+    pub fn statement_index(&self, code: &str) -> Option<usize> {
+        self.statements
+            .iter()
+            .position(|s| s.code.eq_ignore_ascii_case(code))
+    }
+
+    pub fn theme_of(&self, statement: &Statement) -> &Theme {
+        &self.themes[statement.theme]
+    }
+
+    pub fn category(&self, code: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.code == code)
+    }
+
+    /// Categories in use (for councils: the four; outcomes and observation are off).
+    pub fn enabled_categories(&self) -> impl Iterator<Item = &Category> {
+        self.categories.iter().filter(|c| c.enabled)
+    }
+
+    pub fn doc_type(&self, code: &str) -> Option<&DocType> {
+        self.doc_types.iter().find(|d| d.code == code)
+    }
+
+    /// Identifies the tags this framework produces: id, version and content.
+    pub fn tag_version(&self) -> String {
+        format!("{}@{}#{}", self.id, self.version, self.fingerprint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_has_nine_statements_in_order_and_four_enabled_categories() {
+        let f = Framework::builtin();
+        let codes: Vec<&str> = f.statements.iter().map(|s| s.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "QS1", "QS2", "QS3", "QS4", "QS5", "QS6", "QS7", "QS8", "QS9"
+            ]
+        );
+        assert_eq!(f.statements[0].title, "Assessing needs");
+        assert_eq!(
+            f.statements[8].title,
+            "Learning, improvement and innovation"
+        );
+        assert_eq!(f.themes.len(), 4);
+        assert_eq!(f.theme_of(&f.statements[6]).id, "ensuring-safety");
+        let cats: Vec<&str> = f.enabled_categories().map(|c| c.code.as_str()).collect();
+        assert_eq!(
+            cats,
+            [
+                "people_experience",
+                "staff_leaders",
+                "partners",
+                "processes"
+            ]
+        );
+        assert!(f.category("outcomes").is_some_and(|c| !c.enabled));
+        assert!(
+            f.statements
+                .iter()
+                .all(|s| !s.cues.is_empty() && !s.we.is_empty())
+        );
+        assert!(f.doc_type("policy").unwrap().reviewable);
+    }
+
+    #[test]
+    fn cues_are_normalised_and_merged() {
+        let f = Framework::builtin();
+        let qs1 = f.statement("qs1").unwrap();
+        let carers: Vec<&Cue> = qs1
+            .cues
+            .iter()
+            .filter(|c| c.phrase == "carers assessment")
+            .collect();
+        assert_eq!(carers.len(), 1, "apostrophe variants merge");
+        assert!(carers[0].prefix);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let src = BUILTIN_SOURCE.replacen("theme = \"leadership\"", "theme = \"leadershp\"", 1);
+        let err = Framework::parse(&src, "council.toml").unwrap_err();
+        let line = src[..src.find("leadershp").unwrap()].matches('\n').count() + 1;
+        assert_eq!(err.file, "council.toml");
+        assert_eq!(err.line, Some(line));
+        assert!(err.field.starts_with("statements[7].theme"), "{err}");
+        assert!(
+            err.to_string().contains("unknown theme 'leadershp'"),
+            "{err}"
+        );
+
+        let err = Framework::parse("[framework]\nid = 1\n", "bad.toml").unwrap_err();
+        assert_eq!(err.line, Some(2), "{err}");
+
+        let src =
+            BUILTIN_SOURCE.replacen("\"needs assessment*\" = 3", "\"needs assessment*\" = 30", 1);
+        let err = Framework::parse(&src, "w.toml").unwrap_err();
+        assert!(err.to_string().contains("out of range"), "{err}");
+    }
+
+    #[test]
+    fn fingerprint_follows_content() {
+        let a = Framework::builtin();
+        let b = Framework::parse(
+            &BUILTIN_SOURCE.replace("version = \"2025.1\"", "version = \"2025.2\""),
+            "x",
+        )
+        .unwrap();
+        assert_ne!(a.fingerprint, b.fingerprint);
+        assert_ne!(a.tag_version(), b.tag_version());
+    }
+}

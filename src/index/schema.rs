@@ -1,0 +1,116 @@
+//! The tantivy schema: one tantivy document per piece of evidence (identical files at several
+//! paths are one document with all their paths), keyed by `doc_id`.
+//!
+//! Text fields use an English analyzer (lower case, accents folded, stemmed) so "safeguarding"
+//! finds "safeguarded". Everything the gap report and the evidence lists need per document is
+//! also kept in one fast `summary` column, so they read 100k documents without touching the
+//! document store.
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, FAST, Field, IndexRecordOption, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer,
+};
+
+/// Bumped when the schema or what is stored changes; an index of another version is refused
+/// with a message saying how to rebuild it.
+pub const FORMAT_VERSION: u32 = 1;
+
+pub const TOKENIZER: &str = "evidex_en";
+
+#[derive(Clone, Copy, Debug)]
+pub struct Fields {
+    pub doc_id: Field,
+    pub path: Field,
+    pub path_key: Field,
+    pub title: Field,
+    pub body: Field,
+    pub author: Field,
+    pub format: Field,
+    pub status: Field,
+    pub reason: Field,
+    pub error: Field,
+    pub doc_type: Field,
+    pub date: Field,
+    pub review_date: Field,
+    pub statement: Field,
+    pub theme: Field,
+    pub category: Field,
+    pub summary: Field,
+    pub tags: Field,
+    pub meta: Field,
+    pub size: Field,
+    pub hash: Field,
+}
+
+pub fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+pub fn register(index: &tantivy::Index) {
+    index.tokenizers().register(TOKENIZER, analyzer());
+}
+
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text_stored = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let keyword = STRING | STORED | FAST;
+    let date_opts = DateOptions::default()
+        .set_indexed()
+        .set_stored()
+        .set_fast()
+        .set_precision(DateTimePrecision::Seconds);
+    let fields = Fields {
+        doc_id: b.add_text_field("doc_id", STRING | STORED),
+        path: b.add_text_field("path", text_stored.clone()),
+        path_key: b.add_text_field("path_key", STRING),
+        title: b.add_text_field("title", text_stored.clone()),
+        body: b.add_text_field("body", text_stored.clone()),
+        author: b.add_text_field("author", text_stored),
+        format: b.add_text_field("format", keyword.clone()),
+        status: b.add_text_field("status", keyword.clone()),
+        reason: b.add_text_field("reason", keyword.clone()),
+        error: b.add_text_field("error", STORED),
+        doc_type: b.add_text_field("type", keyword.clone()),
+        date: b.add_date_field("date", date_opts.clone()),
+        review_date: b.add_date_field("review_date", date_opts),
+        statement: b.add_text_field("statement", keyword.clone()),
+        theme: b.add_text_field("theme", keyword.clone()),
+        category: b.add_text_field("category", keyword),
+        summary: b.add_bytes_field("summary", FAST),
+        tags: b.add_text_field("tags_json", STORED),
+        meta: b.add_text_field("meta_json", STORED),
+        size: b.add_u64_field("size", STORED | FAST),
+        hash: b.add_text_field("hash", STRING | STORED),
+    };
+    (b.build(), fields)
+}
+
+impl Fields {
+    /// The handles of an opened index, checked against what this version writes: a field that
+    /// is missing or of another kind means the index is from another version.
+    pub fn from_schema(schema: &Schema) -> Option<Fields> {
+        let (expected, fields) = build();
+        for (field, entry) in expected.fields() {
+            let found = schema.get_field(entry.name()).ok()?;
+            if found != field || schema.get_field_entry(found) != entry {
+                return None;
+            }
+        }
+        Some(fields)
+    }
+}

@@ -1,0 +1,1056 @@
+//! The tagger: a pure function from a document's text and metadata to statement, theme,
+//! category and document-type tags, each with a score in 0..1 and the reasons for it.
+//!
+//! Long documents are judged passage by passage, not by raw keyword counts: the text is cut
+//! into passages of about `passage_words` words, each passage is scored for each statement from
+//! the cue phrases in it (and the heading it sits under), and a statement's score combines how
+//! densely the document discusses it, how much of the document does, whether the title, file
+//! name or folder names it, and how it compares with the document's leading statement. A
+//! cabinet report that mentions all nine statements is tagged only with those it dwells on;
+//! a short page about direct payments is QS2, not everything that shares a word with it.
+//! Pages about other council services (council tax, bins, children's services) are recognised
+//! by their own cues and pulled down.
+
+use crate::dates::{DateSource, document_dates};
+use crate::extract::{Extracted, Format};
+use crate::framework::{Cue, Framework};
+use crate::textnorm::{Normalized, normalize};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Why a tag was given: a phrase and where it was found, or a librarian's decision.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// `rule` (a cue in the framework) or `librarian` (an override).
+    pub source: String,
+    /// `title`, `file name`, `folder`, `heading`, `body`, `document type` or `note`.
+    #[serde(rename = "where")]
+    pub place: String,
+    /// The phrase that matched, or the librarian's note.
+    pub phrase: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub count: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The passage that best shows a tag, with where it is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Passage {
+    /// "p. 3", "slide 2", "body".
+    pub unit: String,
+    /// Byte offset of the passage in the document's text.
+    pub offset: usize,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TagScore {
+    pub code: String,
+    pub score: f32,
+    pub reasons: Vec<Reason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passage: Option<Passage>,
+    /// Passages that discuss it, out of how many (for "central or passing" at a glance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<(u32, u32)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tags {
+    /// Tagged statements, highest score first.
+    pub statements: Vec<TagScore>,
+    /// Statements with some evidence that fell below the threshold (shown by `show`).
+    #[serde(default)]
+    pub near_misses: Vec<TagScore>,
+    pub themes: Vec<String>,
+    /// Evidence categories, primary first.
+    pub categories: Vec<TagScore>,
+    pub doc_type: String,
+    #[serde(default)]
+    pub doc_type_reasons: Vec<Reason>,
+    pub date: Option<String>,
+    pub date_source: Option<DateSource>,
+    pub review_date: Option<String>,
+    /// How clearly the document is about adult social care at all (0..1).
+    pub relevance: f32,
+    /// The framework (id@version#content) these tags came from.
+    pub framework: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    Statement(u16),
+    Neutral,
+    OutOfScope,
+    Adult,
+    Category(u16),
+    DocType(u16),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    Topic,
+    Voice,
+    Kind,
+}
+
+impl Target {
+    fn family(self) -> Family {
+        match self {
+            Target::Statement(_) | Target::Neutral | Target::OutOfScope | Target::Adult => {
+                Family::Topic
+            }
+            Target::Category(_) => Family::Voice,
+            Target::DocType(_) => Family::Kind,
+        }
+    }
+}
+
+struct Pattern {
+    phrase: String,
+    prefix: bool,
+    targets: Vec<(Target, f32)>,
+}
+
+/// One automaton over every cue phrase; overlaps are resolved per family, longest first, so a
+/// longer phrase ("risk assessment") shadows a shorter one inside it ("assessment").
+struct Matcher {
+    ac: AhoCorasick,
+    patterns: Vec<Pattern>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Hit {
+    pattern: usize,
+    /// Normalized offsets: `start` at the leading space, `end` at the trailing space.
+    start: usize,
+    end: usize,
+}
+
+impl Matcher {
+    fn build(sets: Vec<(Target, Vec<Cue>)>, neutral: &[String]) -> Matcher {
+        let mut index: HashMap<(String, bool), usize> = HashMap::new();
+        let mut patterns: Vec<Pattern> = Vec::new();
+        let mut add = |phrase: &str, prefix: bool, target: Target, weight: f32| {
+            let key = (phrase.to_string(), prefix);
+            let i = *index.entry(key).or_insert_with(|| {
+                patterns.push(Pattern {
+                    phrase: phrase.to_string(),
+                    prefix,
+                    targets: Vec::new(),
+                });
+                patterns.len() - 1
+            });
+            let targets = &mut patterns[i].targets;
+            match targets.iter_mut().find(|(t, _)| *t == target) {
+                Some(existing) => existing.1 = existing.1.max(weight),
+                None => targets.push((target, weight)),
+            }
+        };
+        for (target, cues) in &sets {
+            for cue in cues {
+                add(&cue.phrase, cue.prefix, *target, cue.weight);
+            }
+        }
+        for phrase in neutral {
+            add(phrase, false, Target::Neutral, 0.0);
+        }
+        let needles: Vec<String> = patterns
+            .iter()
+            .map(|p| {
+                if p.prefix {
+                    format!(" {}", p.phrase)
+                } else {
+                    format!(" {} ", p.phrase)
+                }
+            })
+            .collect();
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(&needles)
+            .expect("cue automaton builds");
+        Matcher { ac, patterns }
+    }
+
+    /// Every match, overlapping, with prefix matches extended to the end of their word.
+    fn hits(&self, norm: &str) -> Vec<Hit> {
+        let bytes = norm.as_bytes();
+        let mut out = Vec::new();
+        for m in self.ac.find_overlapping_iter(norm) {
+            let p = m.pattern().as_usize();
+            let mut end = m.end();
+            if self.patterns[p].prefix {
+                while end < bytes.len() && bytes[end] != b' ' {
+                    end += 1;
+                }
+            } else {
+                end -= 1;
+            }
+            out.push(Hit {
+                pattern: p,
+                start: m.start(),
+                end,
+            });
+        }
+        out
+    }
+
+    /// The non-overlapping hits of one family, longest first.
+    fn select(&self, hits: &[Hit], family: Family) -> Vec<Hit> {
+        let mut cands: Vec<Hit> = hits
+            .iter()
+            .copied()
+            .filter(|h| {
+                self.patterns[h.pattern]
+                    .targets
+                    .iter()
+                    .any(|(t, _)| t.family() == family)
+            })
+            .collect();
+        cands.sort_by(|a, b| {
+            (b.end - b.start)
+                .cmp(&(a.end - a.start))
+                .then(a.start.cmp(&b.start))
+        });
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        let mut out = Vec::new();
+        for h in cands {
+            // Spans touching at a shared space do not overlap.
+            let i = taken.partition_point(|(s, _)| *s < h.start);
+            let clash_before = i > 0 && taken[i - 1].1 > h.start;
+            let clash_after = i < taken.len() && taken[i].0 < h.end;
+            if !clash_before && !clash_after {
+                taken.insert(i, (h.start, h.end));
+                out.push(h);
+            }
+        }
+        out.sort_by_key(|h| h.start);
+        out
+    }
+
+    fn weights(&self, hit: &Hit) -> impl Iterator<Item = (Target, f32)> + '_ {
+        self.patterns[hit.pattern].targets.iter().copied()
+    }
+
+    fn phrase(&self, hit: &Hit) -> &str {
+        &self.patterns[hit.pattern].phrase
+    }
+}
+
+/// What the tagger needs to know about a document.
+pub struct TagInput<'a> {
+    pub extracted: &'a Extracted,
+    /// The file's path as shown to people.
+    pub path: &'a str,
+    /// The root it was found under (folder names below it are cues).
+    pub root: Option<&'a str>,
+}
+
+/// The tagger for one framework; build once, tag many documents (it is `Sync`).
+pub struct Tagger<'f> {
+    fw: &'f Framework,
+    body: Matcher,
+    title: Matcher,
+}
+
+struct PassageSpan {
+    start: usize,
+    end: usize,
+}
+
+/// Saturating map of a non-negative score to 0..1.
+fn sat(x: f32, scale: f32) -> f32 {
+    1.0 - (-x.max(0.0) / scale).exp()
+}
+
+/// Repeats count, with diminishing returns: the tenth mention adds less than the second.
+fn damp(weight: f32, count: u32) -> f32 {
+    weight * (1.0 + 0.5 * (count.max(1) as f32).ln())
+}
+
+impl<'f> Tagger<'f> {
+    pub fn new(fw: &'f Framework) -> Tagger<'f> {
+        let mut body_sets: Vec<(Target, Vec<Cue>)> = Vec::new();
+        let mut title_sets: Vec<(Target, Vec<Cue>)> = Vec::new();
+        for (i, s) in fw.statements.iter().enumerate() {
+            body_sets.push((Target::Statement(i as u16), s.cues.clone()));
+            title_sets.push((Target::Statement(i as u16), merge(&s.title_cues, &s.cues)));
+        }
+        for (i, c) in fw.categories.iter().enumerate().filter(|(_, c)| c.enabled) {
+            body_sets.push((Target::Category(i as u16), c.cues.clone()));
+            title_sets.push((Target::Category(i as u16), c.title_cues.clone()));
+        }
+        for (i, d) in fw.doc_types.iter().enumerate() {
+            body_sets.push((Target::DocType(i as u16), d.cues.clone()));
+            title_sets.push((Target::DocType(i as u16), d.title_cues.clone()));
+        }
+        body_sets.push((Target::OutOfScope, fw.out_of_scope.clone()));
+        body_sets.push((Target::Adult, fw.adult_context.clone()));
+        title_sets.push((Target::OutOfScope, fw.out_of_scope.clone()));
+        title_sets.push((Target::Adult, fw.adult_context.clone()));
+        Tagger {
+            fw,
+            body: Matcher::build(body_sets, &fw.neutral),
+            title: Matcher::build(title_sets, &fw.neutral),
+        }
+    }
+
+    pub fn framework(&self) -> &Framework {
+        self.fw
+    }
+
+    fn passages(&self, doc: &Extracted) -> Vec<PassageSpan> {
+        let target = self.fw.scoring.passage_words.max(20);
+        let mut out = Vec::new();
+        let mut start = 0usize;
+        let mut words = 0usize;
+        let mut pos = 0usize;
+        let unit_starts: Vec<usize> = doc.units.iter().map(|u| u.start).collect();
+        for line in doc.text.split_inclusive('\n') {
+            let line_start = pos;
+            pos += line.len();
+            if words > 0 && unit_starts.binary_search(&line_start).is_ok() {
+                out.push(PassageSpan {
+                    start,
+                    end: line_start,
+                });
+                start = line_start;
+                words = 0;
+            }
+            words += line.split_whitespace().count();
+            if words >= target {
+                out.push(PassageSpan { start, end: pos });
+                start = pos;
+                words = 0;
+            }
+        }
+        if words > 0 || out.is_empty() {
+            out.push(PassageSpan {
+                start,
+                end: doc.text.len(),
+            });
+        }
+        // A short tail joins the passage before it, so a closing line is not a passage alone.
+        if out.len() >= 2 {
+            let last = out.len() - 1;
+            let tail_words = doc.text[out[last].start..out[last].end]
+                .split_whitespace()
+                .count();
+            if tail_words < target / 4 && !unit_starts.contains(&out[last].start) {
+                out[last - 1].end = out[last].end;
+                out.pop();
+            }
+        }
+        out
+    }
+
+    /// Tags one document. Pure: the same input gives the same tags.
+    pub fn tag(&self, input: &TagInput<'_>) -> Tags {
+        let fw = self.fw;
+        let doc = input.extracted;
+        let n_st = fw.statements.len();
+        let n_cat = fw.categories.len();
+        let n_dt = fw.doc_types.len();
+        let scoring = &fw.scoring;
+
+        // --- title, file name, folders ---------------------------------------------------
+        let file_name = std::path::Path::new(input.path)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let stem = file_name
+            .rsplit_once('.')
+            .map(|(s, _)| s)
+            .unwrap_or(&file_name)
+            .to_string();
+        let title = doc.title.clone().unwrap_or_default();
+        let folders = folder_names(input.path, input.root);
+
+        let mut title_score = vec![0f32; n_st];
+        let mut folder_score = vec![0f32; n_st];
+        let mut reasons: Vec<Vec<Reason>> = vec![Vec::new(); n_st];
+        let mut cat_title = vec![0f32; n_cat];
+        let mut cat_reasons: Vec<Vec<Reason>> = vec![Vec::new(); n_cat];
+        let mut dt_score = vec![0f32; n_dt];
+        let mut dt_reasons: Vec<Vec<Reason>> = vec![Vec::new(); n_dt];
+        let mut oos_title = 0f32;
+
+        let title_norm = normalize(&title).text;
+        let stem_norm = normalize(&stem).text;
+        // A file name that repeats the title adds nothing new.
+        let places: Vec<(&str, String, f32)> = {
+            let mut v = vec![("title", title_norm.clone(), 1.0f32)];
+            if stem_norm.trim() != title_norm.trim() && !title_norm.contains(stem_norm.trim()) {
+                v.push((
+                    "file name",
+                    stem_norm,
+                    if title.is_empty() { 1.0 } else { 0.6 },
+                ));
+            }
+            for f in &folders {
+                v.push(("folder", normalize(f).text, 0.5));
+            }
+            v
+        };
+        for (place, norm, factor) in &places {
+            let hits = self.title.hits(norm);
+            for family in [Family::Topic, Family::Voice, Family::Kind] {
+                for h in self.title.select(&hits, family) {
+                    for (t, w) in self.title.weights(&h) {
+                        if t.family() != family {
+                            continue;
+                        }
+                        let w = w * factor;
+                        let reason = Reason {
+                            source: "rule".into(),
+                            place: place.to_string(),
+                            phrase: self.title.phrase(&h).to_string(),
+                            count: 0,
+                        };
+                        match t {
+                            Target::Statement(i) => {
+                                let i = i as usize;
+                                if *place == "folder" {
+                                    folder_score[i] += w;
+                                } else {
+                                    title_score[i] += w;
+                                }
+                                push_reason(&mut reasons[i], reason);
+                            }
+                            Target::Category(i) => {
+                                cat_title[i as usize] += w;
+                                push_reason(&mut cat_reasons[i as usize], reason);
+                            }
+                            Target::DocType(i) => {
+                                if *place != "folder" {
+                                    dt_score[i as usize] += w * 1.5;
+                                    push_reason(&mut dt_reasons[i as usize], reason);
+                                }
+                            }
+                            Target::OutOfScope => {
+                                if *place != "folder" {
+                                    oos_title += w;
+                                }
+                            }
+                            Target::Neutral | Target::Adult => {}
+                        }
+                    }
+                }
+            }
+        }
+
+        // --- body, passage by passage ------------------------------------------------------
+        let norm: Normalized = normalize(&doc.text);
+        let passages = self.passages(doc);
+        let n_p = passages.len();
+        let starts: Vec<usize> = passages.iter().map(|p| p.start).collect();
+        let passage_of = |src: usize| starts.partition_point(|s| *s <= src).saturating_sub(1);
+
+        let all_hits = self.body.hits(&norm.text);
+        // (passage, statement) -> (pattern -> count)
+        let mut per_passage: Vec<HashMap<usize, u32>> = vec![HashMap::new(); n_p * n_st];
+        let mut cue_counts: Vec<HashMap<usize, u32>> = vec![HashMap::new(); n_st];
+        let mut oos_counts: HashMap<usize, u32> = HashMap::new();
+        let mut adult_counts: HashMap<usize, u32> = HashMap::new();
+        for h in self.body.select(&all_hits, Family::Topic) {
+            let p = passage_of(norm.source_offset(h.start + 1));
+            for (t, _) in self.body.weights(&h) {
+                match t {
+                    Target::Statement(i) => {
+                        let i = i as usize;
+                        *per_passage[p * n_st + i].entry(h.pattern).or_default() += 1;
+                        *cue_counts[i].entry(h.pattern).or_default() += 1;
+                    }
+                    Target::OutOfScope => *oos_counts.entry(h.pattern).or_default() += 1,
+                    Target::Adult => *adult_counts.entry(h.pattern).or_default() += 1,
+                    _ => {}
+                }
+            }
+        }
+        let weight_of = |pattern: usize, target: Target| -> f32 {
+            self.body.patterns[pattern]
+                .targets
+                .iter()
+                .find(|(t, _)| *t == target)
+                .map(|(_, w)| *w)
+                .unwrap_or(0.0)
+        };
+
+        // Headings: a section headed "Safeguarding" makes its passages about safeguarding.
+        let mut heading_bonus = vec![0f32; n_p * n_st];
+        let mut heading_hits = vec![0f32; n_st];
+        let headings = &doc.headings;
+        for (hi, heading) in headings.iter().enumerate() {
+            let hn = normalize(&heading.text).text;
+            let hits = self.title.hits(&hn);
+            let mut w_by_st = vec![0f32; n_st];
+            for h in self.title.select(&hits, Family::Topic) {
+                for (t, w) in self.title.weights(&h) {
+                    if let Target::Statement(i) = t {
+                        w_by_st[i as usize] = w_by_st[i as usize].max(w);
+                        push_reason(
+                            &mut reasons[i as usize],
+                            Reason {
+                                source: "rule".into(),
+                                place: "heading".into(),
+                                phrase: self.title.phrase(&h).to_string(),
+                                count: 0,
+                            },
+                        );
+                    }
+                }
+            }
+            if w_by_st.iter().all(|w| *w == 0.0) {
+                continue;
+            }
+            let section_end = headings[hi + 1..]
+                .iter()
+                .find(|n| n.level <= heading.level)
+                .map(|n| n.offset)
+                .unwrap_or(doc.text.len());
+            let first = passage_of(heading.offset);
+            let last = passage_of(section_end.saturating_sub(1)).max(first);
+            for p in first..=last.min(n_p - 1) {
+                for (s, w) in w_by_st.iter().enumerate() {
+                    let b = &mut heading_bonus[p * n_st + s];
+                    *b = b.max(0.5 * w);
+                }
+            }
+            for (s, w) in w_by_st.iter().enumerate() {
+                heading_hits[s] += w;
+            }
+        }
+
+        let mut ps = vec![0f32; n_p * n_st];
+        for p in 0..n_p {
+            for s in 0..n_st {
+                let body: f32 = per_passage[p * n_st + s]
+                    .iter()
+                    .map(|(pat, n)| damp(weight_of(*pat, Target::Statement(s as u16)), *n))
+                    .sum();
+                // Heading bonus counts only where the passage itself says something on it.
+                let bonus = if body > 0.0 {
+                    heading_bonus[p * n_st + s]
+                } else {
+                    0.0
+                };
+                ps[p * n_st + s] = body + bonus;
+            }
+        }
+
+        // --- adult social care relevance ---------------------------------------------------
+        let oos_body: f32 = oos_counts
+            .iter()
+            .map(|(pat, n)| damp(weight_of(*pat, Target::OutOfScope), *n))
+            .sum();
+        let adult: f32 = adult_counts
+            .iter()
+            .map(|(pat, n)| damp(weight_of(*pat, Target::Adult), *n))
+            .sum();
+        let topic_total: f32 = ps.iter().sum::<f32>() + title_score.iter().sum::<f32>();
+        let oos = oos_body + 3.0 * oos_title;
+        let asc_signal = adult + 0.25 * topic_total / (n_p as f32).sqrt();
+        let relevance = if oos <= 0.0 {
+            1.0
+        } else {
+            (asc_signal / (asc_signal + 1.5 * oos)).clamp(0.0, 1.0)
+        };
+
+        // --- statement scores -----------------------------------------------------------------
+        let totals: Vec<f32> = (0..n_st)
+            .map(|s| (0..n_p).map(|p| ps[p * n_st + s]).sum::<f32>() + 2.0 * title_score[s])
+            .collect();
+        let max_total = totals.iter().cloned().fold(0.0f32, f32::max);
+        let mut scored: Vec<TagScore> = Vec::new();
+        for s in 0..n_st {
+            let col: Vec<f32> = (0..n_p).map(|p| ps[p * n_st + s]).collect();
+            let sum: f32 = col.iter().sum();
+            if sum == 0.0 && title_score[s] == 0.0 && folder_score[s] == 0.0 {
+                continue;
+            }
+            let strong = col
+                .iter()
+                .filter(|v| **v >= scoring.passage_threshold)
+                .count();
+            let density = sum / n_p as f32;
+            let coverage = strong as f32 / n_p as f32;
+            let body_part = sat(density, 4.0);
+            let cover_part = (coverage * 2.0).min(1.0);
+            let title_part = sat(title_score[s], 2.5);
+            let folder_part = sat(folder_score[s], 3.0);
+            let raw =
+                (0.40 * body_part + 0.30 * cover_part + 0.30 * title_part + 0.10 * folder_part)
+                    .min(1.0);
+            let share = if max_total > 0.0 {
+                totals[s] / max_total
+            } else {
+                0.0
+            };
+            let score = raw * (0.55 + 0.45 * share) * relevance.powf(0.7);
+
+            // Reasons: the strongest body cues, with counts.
+            let mut cues: Vec<(usize, u32)> = cue_counts[s].iter().map(|(p, n)| (*p, *n)).collect();
+            cues.sort_by(|a, b| {
+                let wa = damp(weight_of(a.0, Target::Statement(s as u16)), a.1);
+                let wb = damp(weight_of(b.0, Target::Statement(s as u16)), b.1);
+                wb.total_cmp(&wa).then(a.0.cmp(&b.0))
+            });
+            let mut rs = reasons[s].clone();
+            for (pat, n) in cues.into_iter().take(6) {
+                rs.push(Reason {
+                    source: "rule".into(),
+                    place: "body".into(),
+                    phrase: self.body.patterns[pat].phrase.clone(),
+                    count: n,
+                });
+            }
+            let best = col
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+                .filter(|(_, v)| **v > 0.0)
+                .map(|(p, _)| passage_excerpt(doc, &passages[p]));
+            scored.push(TagScore {
+                code: fw.statements[s].code.clone(),
+                score: round3(score),
+                reasons: rs,
+                passage: best,
+                coverage: Some((strong as u32, n_p as u32)),
+            });
+        }
+        let top = scored.iter().map(|t| t.score).fold(0.0f32, f32::max);
+        let (mut tagged, mut near): (Vec<TagScore>, Vec<TagScore>) = scored
+            .into_iter()
+            .partition(|t| t.score >= scoring.threshold && t.score >= scoring.relative_floor * top);
+        tagged.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.code.cmp(&b.code)));
+        near.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.code.cmp(&b.code)));
+        near.truncate(4);
+
+        let mut themes: Vec<String> = Vec::new();
+        for t in &tagged {
+            if let Some(st) = fw.statement(&t.code) {
+                let theme = &fw.themes[st.theme].id;
+                if !themes.contains(theme) {
+                    themes.push(theme.clone());
+                }
+            }
+        }
+
+        // --- document type ----------------------------------------------------------------------
+        let voice_hits = self.body.select(&all_hits, Family::Voice);
+        let kind_hits = self.body.select(&all_hits, Family::Kind);
+        let mut dt_counts: HashMap<(usize, u16), u32> = HashMap::new();
+        for h in &kind_hits {
+            for (t, _) in self.body.weights(h) {
+                if let Target::DocType(i) = t {
+                    *dt_counts.entry((h.pattern, i)).or_default() += 1;
+                }
+            }
+        }
+        for ((pat, i), n) in dt_counts {
+            let w = weight_of(pat, Target::DocType(i));
+            dt_score[i as usize] += damp(w, n).min(2.0 * w);
+            push_reason(
+                &mut dt_reasons[i as usize],
+                Reason {
+                    source: "rule".into(),
+                    place: "body".into(),
+                    phrase: self.body.patterns[pat].phrase.clone(),
+                    count: n,
+                },
+            );
+        }
+        for (i, d) in fw.doc_types.iter().enumerate() {
+            if d.formats.iter().any(|f| f == doc.format.as_str()) {
+                dt_score[i] += 2.0;
+                push_reason(
+                    &mut dt_reasons[i],
+                    Reason {
+                        source: "rule".into(),
+                        place: "format".into(),
+                        phrase: doc.format.as_str().into(),
+                        count: 0,
+                    },
+                );
+            }
+        }
+        let best_dt = dt_score
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+            .filter(|(_, v)| **v >= 2.5)
+            .map(|(i, _)| i);
+        let dt_index = best_dt.or_else(|| {
+            fw.doc_types
+                .iter()
+                .position(|d| d.code == default_type(doc.format))
+        });
+        let (doc_type, doc_type_reasons, dt_category) = match dt_index {
+            Some(i) => (
+                fw.doc_types[i].code.clone(),
+                std::mem::take(&mut dt_reasons[i]),
+                Some(fw.doc_types[i].category),
+            ),
+            None => ("other".to_string(), Vec::new(), None),
+        };
+
+        // --- evidence categories: whose voice --------------------------------------------------
+        let words = crate::textnorm::word_count(&norm.text).max(1) as f32;
+        let length_norm = (words / 400.0).sqrt().max(1.0);
+        let mut cat_counts: HashMap<(usize, u16), u32> = HashMap::new();
+        for h in &voice_hits {
+            for (t, _) in self.body.weights(h) {
+                if let Target::Category(i) = t {
+                    *cat_counts.entry((h.pattern, i)).or_default() += 1;
+                }
+            }
+        }
+        let mut cat_body = vec![0f32; n_cat];
+        let mut cat_cue_list: Vec<Vec<(usize, u32)>> = vec![Vec::new(); n_cat];
+        for ((pat, i), n) in cat_counts {
+            cat_body[i as usize] += damp(weight_of(pat, Target::Category(i)), n);
+            cat_cue_list[i as usize].push((pat, n));
+        }
+        let default_cat = fw.categories.iter().position(|c| c.default && c.enabled);
+        let mut cat_score = vec![0f32; n_cat];
+        for (c, cat) in fw.categories.iter().enumerate() {
+            if !cat.enabled {
+                continue;
+            }
+            let mut v = cat_body[c] / length_norm + 1.6 * cat_title[c];
+            if Some(c) == dt_category {
+                v += 2.0;
+            }
+            if Some(c) == default_cat {
+                v += 1.5;
+            }
+            cat_score[c] = v;
+        }
+        let cat_total: f32 = cat_score.iter().sum::<f32>().max(1e-6);
+        let primary = cat_score
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+            .map(|(i, v)| (i, *v));
+        let mut categories = Vec::new();
+        if let Some((p, pv)) = primary {
+            let mut order: Vec<usize> = (0..n_cat).filter(|c| fw.categories[*c].enabled).collect();
+            order.sort_by(|a, b| cat_score[*b].total_cmp(&cat_score[*a]).then(a.cmp(b)));
+            for c in order {
+                let is_primary = c == p;
+                let evidence = cat_body[c] / length_norm + 1.6 * cat_title[c];
+                if !is_primary && (cat_score[c] < scoring.category_secondary * pv || evidence < 2.0)
+                {
+                    continue;
+                }
+                let mut rs = std::mem::take(&mut cat_reasons[c]);
+                let mut cl = std::mem::take(&mut cat_cue_list[c]);
+                cl.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                for (pat, n) in cl.into_iter().take(5) {
+                    rs.push(Reason {
+                        source: "rule".into(),
+                        place: "body".into(),
+                        phrase: self.body.patterns[pat].phrase.clone(),
+                        count: n,
+                    });
+                }
+                if Some(c) == dt_category {
+                    rs.push(Reason {
+                        source: "rule".into(),
+                        place: "document type".into(),
+                        phrase: doc_type.clone(),
+                        count: 0,
+                    });
+                }
+                categories.push(TagScore {
+                    code: fw.categories[c].code.clone(),
+                    score: round3(cat_score[c] / cat_total),
+                    reasons: rs,
+                    passage: None,
+                    coverage: None,
+                });
+            }
+        }
+
+        // --- dates --------------------------------------------------------------------------------
+        let dates = document_dates(
+            &doc.text,
+            doc.title.as_deref(),
+            &file_name,
+            doc.created.as_deref(),
+            doc.modified.as_deref(),
+            &fw.dates,
+        );
+
+        Tags {
+            statements: tagged,
+            near_misses: near,
+            themes,
+            categories,
+            doc_type,
+            doc_type_reasons,
+            date: dates.date.map(|d| d.to_string()),
+            date_source: dates.source,
+            review_date: dates.review.map(|d| d.to_string()),
+            relevance: round3(relevance),
+            framework: fw.tag_version(),
+        }
+    }
+}
+
+/// Title cues plus body cues (a body cue in a title counts too), title weights first.
+fn merge(title: &[Cue], body: &[Cue]) -> Vec<Cue> {
+    let mut out: Vec<Cue> = title.to_vec();
+    for c in body {
+        if !out
+            .iter()
+            .any(|t| t.phrase == c.phrase && t.prefix == c.prefix)
+        {
+            out.push(c.clone());
+        }
+    }
+    out
+}
+
+fn push_reason(list: &mut Vec<Reason>, r: Reason) {
+    if let Some(existing) = list
+        .iter_mut()
+        .find(|x| x.place == r.place && x.phrase == r.phrase)
+    {
+        existing.count = existing.count.max(r.count);
+    } else if list.len() < 12 {
+        list.push(r);
+    }
+}
+
+fn round3(x: f32) -> f32 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn default_type(format: Format) -> &'static str {
+    match format {
+        Format::Html => "web_page",
+        Format::Pptx | Format::Odp | Format::Ppt => "presentation",
+        Format::Csv | Format::Xlsx | Format::Xls | Format::Ods => "data",
+        _ => "other",
+    }
+}
+
+/// Folder names between the root and the file: "Safeguarding", "Policies".
+fn folder_names(path: &str, root: Option<&str>) -> Vec<String> {
+    let p = std::path::Path::new(path);
+    let rel = root.and_then(|r| p.strip_prefix(r).ok()).unwrap_or(p);
+    let mut out: Vec<String> = rel
+        .parent()
+        .map(|parent| {
+            parent
+                .components()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // Without a known root, only the nearest folders are the library's own.
+    if root.is_none() && out.len() > 3 {
+        out.drain(..out.len() - 3);
+    }
+    out
+}
+
+fn passage_excerpt(doc: &Extracted, p: &PassageSpan) -> Passage {
+    let text = &doc.text[p.start..p.end];
+    let trimmed = crate::extract::collapse_ws(text);
+    let mut cut = trimmed.len().min(320);
+    while !trimmed.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut excerpt = trimmed[..cut].to_string();
+    if cut < trimmed.len() {
+        excerpt.push('…');
+    }
+    Passage {
+        unit: doc
+            .unit_at(p.start)
+            .map(|u| u.label.clone())
+            .unwrap_or_else(|| "body".into()),
+        offset: p.start,
+        text: excerpt,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::{Heading, Unit, UnitKind};
+
+    fn doc(title: &str, text: &str, format: Format) -> Extracted {
+        Extracted {
+            format,
+            title: Some(title.into()),
+            text: text.into(),
+            units: vec![Unit {
+                kind: UnitKind::Part,
+                label: "body".into(),
+                start: 0,
+                end: text.len(),
+            }],
+            ..Extracted::default()
+        }
+    }
+
+    fn codes(t: &Tags) -> Vec<&str> {
+        t.statements.iter().map(|s| s.code.as_str()).collect()
+    }
+
+    #[test]
+    fn longest_cue_wins_and_neutral_shadows() {
+        let fw = Framework::builtin();
+        let tagger = Tagger::new(&fw);
+        let hits = tagger
+            .body
+            .hits(" the cqc assessment of risk assessment and carers assessments ");
+        let sel = tagger.body.select(&hits, Family::Topic);
+        let phrases: Vec<&str> = sel.iter().map(|h| tagger.body.phrase(h)).collect();
+        assert!(phrases.contains(&"cqc assessment"));
+        assert!(phrases.contains(&"risk assessment"));
+        assert!(phrases.contains(&"carers assessment"));
+        assert!(!phrases.contains(&"assessment"));
+    }
+
+    #[test]
+    fn direct_payments_page_is_qs2_only() {
+        let fw = Framework::builtin();
+        let tagger = Tagger::new(&fw);
+        let text = "Direct payments\nA direct payment is money from the council so you can arrange your own care and support instead of us arranging it. You need an assessment first to show you have eligible needs. Direct payments give you choice and control and help you stay independent. You can use a direct payment to employ a personal assistant. If you have concerns about abuse, tell us. We review direct payments regularly to check the money is spent on your support plan. Direct payments can pay for a personal assistant, a day activity or equipment.";
+        let d = doc(
+            "Direct payments | Anyshire County Council",
+            text,
+            Format::Html,
+        );
+        let tags = tagger.tag(&TagInput {
+            extracted: &d,
+            path: "/share/web/direct-payments.html",
+            root: Some("/share"),
+        });
+        assert_eq!(codes(&tags), ["QS2"], "{tags:#?}");
+        assert_eq!(tags.doc_type, "web_page");
+        assert_eq!(tags.categories[0].code, "processes");
+        let reasons = &tags.statements[0].reasons;
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.place == "title" && r.phrase.starts_with("direct payment")),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.place == "body" && r.phrase == "direct payment" && r.count >= 4),
+            "{reasons:?}"
+        );
+    }
+
+    #[test]
+    fn other_council_services_get_no_statement() {
+        let fw = Framework::builtin();
+        let tagger = Tagger::new(&fw);
+        let text = "Council tax reduction\nYou may get council tax reduction if you are on a low income. Apply online. Council tax bills are sent in March. If you are a carer or disabled you may get a discount. Contact the council tax team.";
+        let d = doc("Council tax reduction", text, Format::Html);
+        let tags = tagger.tag(&TagInput {
+            extracted: &d,
+            path: "/web/ctr.html",
+            root: None,
+        });
+        assert!(tags.statements.is_empty(), "{tags:#?}");
+        assert!(tags.relevance < 0.5);
+    }
+
+    #[test]
+    fn survey_of_carers_is_peoples_experience() {
+        let fw = Framework::builtin();
+        let tagger = Tagger::new(&fw);
+        let text = "Survey of Adult Carers in England 2024: results\nCarers told us they want more information and advice. 62% of respondents were satisfied with support. \"I felt listened to at my carer's assessment,\" one carer said. Carers said breaks matter. My mum's social worker was kind.";
+        let d = doc("Carers survey results 2024", text, Format::Pdf);
+        let tags = tagger.tag(&TagInput {
+            extracted: &d,
+            path: "/s/Surveys/carers.pdf",
+            root: Some("/s"),
+        });
+        assert_eq!(
+            tags.categories[0].code, "people_experience",
+            "{:#?}",
+            tags.categories
+        );
+        assert_eq!(tags.doc_type, "survey_report");
+        assert_eq!(tags.date.as_deref(), Some("2024-07-01"));
+    }
+
+    #[test]
+    fn long_report_tags_what_it_dwells_on() {
+        let fw = Framework::builtin();
+        let tagger = Tagger::new(&fw);
+        let market = "The market position statement sets out commissioning intentions for home care and care homes. Fee rates and the cost of care were agreed with providers to support market sustainability and sufficiency of provision. ";
+        let mut text = String::from("Cabinet report: home care recommissioning\n");
+        for _ in 0..12 {
+            text.push_str(market);
+            text.push('\n');
+        }
+        text.push_str("Safeguarding is everyone's business. Carers are important. Governance is through the board.\n");
+        let d = doc(
+            "Cabinet report: home care recommissioning",
+            &text,
+            Format::Docx,
+        );
+        let tags = tagger.tag(&TagInput {
+            extracted: &d,
+            path: "/x/report.docx",
+            root: None,
+        });
+        assert_eq!(codes(&tags), ["QS4"], "{tags:#?}");
+        let qs4 = &tags.statements[0];
+        assert!(qs4.coverage.unwrap().0 >= 1);
+        assert!(qs4.passage.is_some());
+    }
+
+    #[test]
+    fn headings_mark_sections() {
+        let fw = Framework::builtin();
+        let tagger = Tagger::new(&fw);
+        let text = "Safeguarding\nConcerns are triaged by the hub and Section 42 enquiries follow. Making Safeguarding Personal guides every enquiry.\n";
+        let mut d = doc("Annual report", text, Format::Docx);
+        d.headings = vec![Heading {
+            level: 1,
+            text: "Safeguarding".into(),
+            offset: 0,
+        }];
+        let tags = tagger.tag(&TagInput {
+            extracted: &d,
+            path: "/x/a.docx",
+            root: None,
+        });
+        let qs7 = tags
+            .statements
+            .iter()
+            .find(|s| s.code == "QS7")
+            .expect("QS7 tagged");
+        assert!(qs7.reasons.iter().any(|r| r.place == "heading"));
+    }
+
+    #[test]
+    fn folders_below_the_root_only() {
+        assert_eq!(
+            folder_names(
+                "/share/ASC/Safeguarding/Policies/p.docx",
+                Some("/share/ASC")
+            ),
+            ["Safeguarding", "Policies"]
+        );
+        assert_eq!(folder_names("/a/b/c/d/e/f.pdf", None), ["c", "d", "e"]);
+    }
+}
