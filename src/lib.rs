@@ -8,10 +8,14 @@
 pub mod crawl;
 pub mod dates;
 pub mod error;
+pub mod eval;
 pub mod extract;
 pub mod framework;
 pub mod index;
 pub mod paths;
+pub mod progress;
 pub mod query;
+pub mod report;
 pub mod tag;
 pub mod textnorm;
+pub mod watch;

@@ -1,35 +1,60 @@
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some(evidex::extract::worker::WORKER_COMMAND) {
-        let limits = args
-            .get(2)
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default();
-        let _ = evidex::extract::worker::serve(limits);
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let mut w =
-        evidex::extract::worker::Worker::new(evidex::extract::worker::WorkerConfig::new(exe));
-    for p in &args[1..] {
-        let path = std::path::Path::new(p);
-        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        match w.extract(path, size) {
-            Ok(e) => {
-                if std::env::var("FULL").is_ok() {
-                    println!("{}", e.text);
-                }
-                println!(
-                    "OK {p}: title={:?} words={} units={:?} headings={} created={:?} warn={:?}",
-                    e.title,
-                    e.word_count(),
-                    e.units.iter().map(|u| u.label.clone()).collect::<Vec<_>>(),
-                    e.headings.len(),
-                    e.created,
-                    e.warnings
-                )
+//! The `evidex` binary: parse the command line, run the command, map the outcome to an exit
+//! code, print errors once.
+
+mod cli;
+mod commands;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Exit codes (documented in the README).
+#[repr(u8)]
+enum Exit {
+    /// The command completed (for `index`: even if some files could not be read).
+    Ok = 0,
+    /// Something failed: the message says what and what to do.
+    Error = 1,
+    /// The command line was wrong (clap's own code).
+    Usage = 2,
+    /// Another process is updating the index.
+    Busy = 3,
+    /// `search` found nothing, or `extract` could not read a file.
+    NotFound = 4,
+}
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                Exit::Usage as u8
+            } else {
+                Exit::Ok as u8
+            });
+        }
+    };
+    match commands::run(cli) {
+        Ok(commands::Outcome::Ok) => ExitCode::from(Exit::Ok as u8),
+        Ok(commands::Outcome::NotFound) => ExitCode::from(Exit::NotFound as u8),
+        Err(err) => {
+            // A closed pipe (`evidex export --json | head`) is not an error.
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::from(Exit::Ok as u8);
             }
-            Err(f) => println!("FAIL {p}: {:?} {}", f.reason, f.message),
+            eprintln!("evidex: {err:#}");
+            let busy = matches!(
+                err.downcast_ref::<evidex::error::Error>(),
+                Some(evidex::error::Error::Busy { .. })
+            );
+            ExitCode::from(if busy {
+                Exit::Busy as u8
+            } else {
+                Exit::Error as u8
+            })
         }
     }
 }

@@ -72,6 +72,9 @@ pub struct Summary {
     /// Document type.
     pub t: String,
     pub ok: bool,
+    /// Format.
+    #[serde(default)]
+    pub f: String,
 }
 
 fn to_tantivy_date(iso: &str) -> Option<tantivy::DateTime> {
@@ -107,6 +110,7 @@ impl StoredDoc {
             r: self.tags.review_date.clone(),
             t: self.tags.doc_type.clone(),
             ok: self.ok,
+            f: self.meta.format.as_str().to_string(),
         }
     }
 

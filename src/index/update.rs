@@ -44,6 +44,8 @@ pub struct Options {
     pub removal_share: f64,
     pub worker: WorkerConfig,
     pub excludes: Vec<String>,
+    /// A framework file given on the command line, remembered for later runs.
+    pub framework_path: Option<String>,
     /// Commit after this many documents...
     pub batch_docs: usize,
     /// ...or this long.
@@ -832,6 +834,9 @@ pub fn run(
         }
     }
     state.framework = Some(current);
+    if let Some(p) = &opts.framework_path {
+        state.framework_path = Some(p.clone());
+    }
 
     run.commit()?;
     let _ = run.writer.garbage_collect_files().wait();
