@@ -80,6 +80,45 @@ pub struct Scoring {
     pub passage_words: usize,
     pub passage_threshold: f32,
     pub category_secondary: f32,
+    /// How the parts of a statement's score are weighed (`[scoring.weights]`).
+    pub weights: BTreeMap<String, f32>,
+}
+
+/// The weights the tagger uses, with their defaults; `[scoring.weights]` may override any.
+pub const DEFAULT_WEIGHTS: &[(&str, f32)] = &[
+    // Statement score = weighted parts, each 0..1.
+    ("density", 0.30),
+    ("section", 0.30),
+    ("coverage", 0.15),
+    ("title", 0.25),
+    ("heading", 0.15),
+    ("folder", 0.05),
+    // Scales at which each part reaches about 63%.
+    ("density_scale", 4.0),
+    ("section_scale", 6.0),
+    ("title_scale", 2.5),
+    ("heading_scale", 3.0),
+    ("folder_scale", 3.0),
+    // A statement's share of the leading statement's evidence scales its score from this up.
+    ("share_floor", 0.6),
+    // Evidence categories.
+    ("voice_passages", 3.0),
+    ("voice_density", 1.0),
+    ("voice_title", 1.6),
+    ("default_prior", 1.5),
+    ("type_prior", 2.0),
+];
+
+impl Scoring {
+    pub fn weight(&self, name: &str) -> f32 {
+        self.weights.get(name).copied().unwrap_or_else(|| {
+            DEFAULT_WEIGHTS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| *v)
+                .unwrap_or(0.0)
+        })
+    }
 }
 
 impl Default for Scoring {
@@ -90,6 +129,7 @@ impl Default for Scoring {
             passage_words: 120,
             passage_threshold: 3.0,
             category_secondary: 0.55,
+            weights: BTreeMap::new(),
         }
     }
 }
@@ -187,6 +227,8 @@ struct RawScoring {
     passage_words: Option<usize>,
     passage_threshold: Option<f32>,
     category_secondary: Option<f32>,
+    #[serde(default)]
+    weights: BTreeMap<Spanned<String>, Spanned<f32>>,
 }
 
 #[derive(Deserialize)]
@@ -532,7 +574,20 @@ impl Framework {
             passage_words: None,
             passage_threshold: None,
             category_secondary: None,
+            weights: BTreeMap::new(),
         });
+        let mut weights = BTreeMap::new();
+        for (k, v) in &s.weights {
+            if !DEFAULT_WEIGHTS.iter().any(|(n, _)| n == k.get_ref()) {
+                let known: Vec<&str> = DEFAULT_WEIGHTS.iter().map(|(n, _)| *n).collect();
+                return ctx.err(
+                    k.span(),
+                    format!("scoring.weights.{}", k.get_ref()),
+                    format!("unknown weight (known: {})", known.join(", ")),
+                );
+            }
+            weights.insert(k.get_ref().clone(), *v.get_ref());
+        }
         let d = Scoring::default();
         let scoring = Scoring {
             threshold: s.threshold.unwrap_or(d.threshold),
@@ -540,6 +595,7 @@ impl Framework {
             passage_words: s.passage_words.unwrap_or(d.passage_words).clamp(20, 2000),
             passage_threshold: s.passage_threshold.unwrap_or(d.passage_threshold),
             category_secondary: s.category_secondary.unwrap_or(d.category_secondary),
+            weights,
         };
 
         let empty = RawCueTable {

@@ -12,12 +12,12 @@
 //! by their own cues and pulled down.
 
 use crate::dates::{DateSource, document_dates};
-use crate::extract::{Extracted, Format};
+use crate::extract::{Extracted, Format, Heading};
 use crate::framework::{Cue, Framework};
 use crate::textnorm::{Normalized, normalize};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Why a tag was given: a phrase and where it was found, or a librarian's decision.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -483,7 +483,13 @@ impl<'f> Tagger<'f> {
         // Headings: a section headed "Safeguarding" makes its passages about safeguarding.
         let mut heading_bonus = vec![0f32; n_p * n_st];
         let mut heading_hits = vec![0f32; n_st];
-        let headings = &doc.headings;
+        let derived;
+        let headings: &[Heading] = if doc.headings.len() >= 2 {
+            &doc.headings
+        } else {
+            derived = derive_headings(&doc.text);
+            &derived
+        };
         for (hi, heading) in headings.iter().enumerate() {
             let hn = normalize(&heading.text).text;
             let hits = self.title.hits(&hn);
@@ -578,19 +584,29 @@ impl<'f> Tagger<'f> {
                 .count();
             let density = sum / n_p as f32;
             let coverage = strong as f32 / n_p as f32;
-            let body_part = sat(density, 4.0);
-            let cover_part = (coverage * 2.0).min(1.0);
-            let title_part = sat(title_score[s], 2.5);
-            let folder_part = sat(folder_score[s], 3.0);
-            let raw =
-                (0.40 * body_part + 0.30 * cover_part + 0.30 * title_part + 0.10 * folder_part)
-                    .min(1.0);
+            // The densest run of three passages: a section devoted to the statement shows
+            // here, a scattering of passing mentions does not.
+            let window = 3.min(n_p);
+            let section = (0..=n_p - window)
+                .map(|i| col[i..i + window].iter().sum::<f32>() / window as f32)
+                .fold(0.0f32, f32::max);
+            let w = |k: &str| scoring.weight(k);
+            let parts = [
+                (w("density"), sat(density, w("density_scale"))),
+                (w("section"), sat(section, w("section_scale"))),
+                (w("coverage"), (coverage * 2.0).min(1.0)),
+                (w("title"), sat(title_score[s], w("title_scale"))),
+                (w("heading"), sat(heading_hits[s], w("heading_scale"))),
+                (w("folder"), sat(folder_score[s], w("folder_scale"))),
+            ];
+            let raw = parts.iter().map(|(wt, v)| wt * v).sum::<f32>().min(1.0);
             let share = if max_total > 0.0 {
                 totals[s] / max_total
             } else {
                 0.0
             };
-            let score = raw * (0.55 + 0.45 * share) * relevance.powf(0.7);
+            let floor = w("share_floor").clamp(0.0, 1.0);
+            let score = raw * (floor + (1.0 - floor) * share) * relevance.powf(0.7);
 
             // Reasons: the strongest body cues, with counts.
             let mut cues: Vec<(usize, u32)> = cue_counts[s].iter().map(|(p, n)| (*p, *n)).collect();
@@ -699,13 +715,16 @@ impl<'f> Tagger<'f> {
         };
 
         // --- evidence categories: whose voice --------------------------------------------------
-        let words = crate::textnorm::word_count(&norm.text).max(1) as f32;
-        let length_norm = (words / 400.0).sqrt().max(1.0);
+        // A voice carried through the document (in many of its passages) is its category; a
+        // few quotes in a long report are not.
         let mut cat_counts: HashMap<(usize, u16), u32> = HashMap::new();
+        let mut cat_passages: Vec<HashSet<usize>> = vec![HashSet::new(); n_cat];
         for h in &voice_hits {
+            let p = passage_of(norm.source_offset(h.start + 1));
             for (t, _) in self.body.weights(h) {
                 if let Target::Category(i) = t {
                     *cat_counts.entry((h.pattern, i)).or_default() += 1;
+                    cat_passages[i as usize].insert(p);
                 }
             }
         }
@@ -716,17 +735,25 @@ impl<'f> Tagger<'f> {
             cat_cue_list[i as usize].push((pat, n));
         }
         let default_cat = fw.categories.iter().position(|c| c.default && c.enabled);
+        let w = |k: &str| scoring.weight(k);
+        let voice_evidence: Vec<f32> = (0..n_cat)
+            .map(|c| {
+                w("voice_passages") * cat_passages[c].len() as f32 / n_p as f32
+                    + w("voice_density") * sat(cat_body[c] / n_p as f32, 3.0) * 3.0
+                    + w("voice_title") * cat_title[c]
+            })
+            .collect();
         let mut cat_score = vec![0f32; n_cat];
         for (c, cat) in fw.categories.iter().enumerate() {
             if !cat.enabled {
                 continue;
             }
-            let mut v = cat_body[c] / length_norm + 1.6 * cat_title[c];
+            let mut v = voice_evidence[c];
             if Some(c) == dt_category {
-                v += 2.0;
+                v += w("type_prior");
             }
             if Some(c) == default_cat {
-                v += 1.5;
+                v += w("default_prior");
             }
             cat_score[c] = v;
         }
@@ -742,8 +769,8 @@ impl<'f> Tagger<'f> {
             order.sort_by(|a, b| cat_score[*b].total_cmp(&cat_score[*a]).then(a.cmp(b)));
             for c in order {
                 let is_primary = c == p;
-                let evidence = cat_body[c] / length_norm + 1.6 * cat_title[c];
-                if !is_primary && (cat_score[c] < scoring.category_secondary * pv || evidence < 2.0)
+                if !is_primary
+                    && (cat_score[c] < scoring.category_secondary * pv || voice_evidence[c] < 1.5)
                 {
                     continue;
                 }
@@ -800,6 +827,62 @@ impl<'f> Tagger<'f> {
             framework: fw.tag_version(),
         }
     }
+}
+
+/// Headings for text that does not mark them (plain text, many PDFs): short lines that do not
+/// end like a sentence and are followed by a paragraph.
+fn derive_headings(text: &str) -> Vec<Heading> {
+    let lines: Vec<(usize, &str)> = {
+        let mut pos = 0;
+        text.split_inclusive('\n')
+            .map(|l| {
+                let start = pos;
+                pos += l.len();
+                (start, l.trim_end())
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (i, (offset, line)) in lines.iter().enumerate() {
+        let t = line.trim().trim_start_matches('#').trim();
+        let words = t.split_whitespace().count();
+        if !(1..=10).contains(&words) || t.len() > 90 {
+            continue;
+        }
+        if t.ends_with(['.', ',', ';', '?', '!']) || !t.chars().any(char::is_alphabetic) {
+            continue;
+        }
+        let first = t.chars().next().unwrap_or(' ');
+        if !(first.is_uppercase() || first.is_ascii_digit()) {
+            continue;
+        }
+        let next = lines[i + 1..]
+            .iter()
+            .map(|(_, l)| l.trim())
+            .find(|l| !l.is_empty());
+        let followed_by_text = next.is_some_and(|n| n.split_whitespace().count() >= 8);
+        if !followed_by_text {
+            continue;
+        }
+        let numbered = t.split_whitespace().next().unwrap_or("");
+        let level = if numbered.chars().filter(|c| *c == '.').count() >= 2
+            || (numbered.contains('.') && numbered.trim_end_matches('.').contains('.'))
+        {
+            3
+        } else if numbered.chars().next().is_some_and(|c| c.is_ascii_digit())
+            || t == t.to_uppercase()
+        {
+            1
+        } else {
+            2
+        };
+        out.push(Heading {
+            level,
+            text: t.to_string(),
+            offset: *offset,
+        });
+    }
+    out
 }
 
 /// Title cues plus body cues (a body cue in a title counts too), title weights first.
@@ -887,7 +970,7 @@ fn passage_excerpt(doc: &Extracted, p: &PassageSpan) -> Passage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::{Heading, Unit, UnitKind};
+    use crate::extract::{Unit, UnitKind};
 
     fn doc(title: &str, text: &str, format: Format) -> Extracted {
         Extracted {
