@@ -266,11 +266,7 @@ fn cmd_search(ctx: &Ctx, a: cli::SearchArgs) -> Result<Outcome> {
         report::human::write_search(&hits, &mut out, ctx.style)?;
     }
     out.flush()?;
-    Ok(if hits.is_empty() {
-        Outcome::NotFound
-    } else {
-        Outcome::Ok
-    })
+    Ok(Outcome::Ok)
 }
 
 fn cmd_evidence(ctx: &Ctx, a: cli::EvidenceArgs) -> Result<Outcome> {

@@ -18,7 +18,7 @@ enum Exit {
     Usage = 2,
     /// Another process is updating the index.
     Busy = 3,
-    /// `search` found nothing, or `extract` could not read a file.
+    /// `extract` could not read a file it was given.
     NotFound = 4,
 }
 

@@ -252,7 +252,7 @@ fn explain_parser_error(query: &str, e: &tantivy::query::QueryParserError) -> St
 /// Cuts a snippet around the densest cluster of matched words.
 fn snippet(doc: &StoredDoc, hl: &Highlight, width: usize) -> Snippet {
     let body = &doc.body;
-    let mut matches: Vec<(usize, usize, String)> = Vec::new();
+    let mut matches: Vec<(usize, usize, String, usize)> = Vec::new();
     if !hl.terms.is_empty() || !hl.prefixes.is_empty() {
         let mut a = schema::analyzer();
         // Bound the work for huge documents: the first 4 MB hold enough to show.
@@ -268,7 +268,7 @@ fn snippet(doc: &StoredDoc, hl: &Highlight, width: usize) -> Snippet {
             if hl.terms.contains(&t.text)
                 || hl.prefixes.iter().any(|p| folded.starts_with(p.as_str()))
             {
-                matches.push((t.offset_from, t.offset_to, t.text.clone()));
+                matches.push((t.offset_from, t.offset_to, t.text.clone(), t.position));
             }
         }
     }
@@ -281,20 +281,33 @@ fn snippet(doc: &StoredDoc, hl: &Highlight, width: usize) -> Snippet {
         for i in 0..matches.len() {
             let mut distinct: HashSet<&str> = HashSet::new();
             let mut n = 0;
+            let mut adjacent = 0;
+            let mut prev: Option<usize> = None;
             for m in &matches[i..] {
                 if m.1 - matches[i].0 > width {
                     break;
                 }
                 distinct.insert(&m.2);
                 n += 1;
+                // Words of a phrase sit next to each other.
+                if prev.is_some_and(|p| p + 1 == m.3) {
+                    adjacent += 1;
+                }
+                prev = Some(m.3);
             }
-            let score = distinct.len() * 100 + n;
+            let score = distinct.len() * 100 + adjacent * 20 + n;
             if score > best.0 {
                 best = (score, i, n);
             }
         }
         let first = matches[best.1].0;
-        anchor = first;
+        // Cite the page where the phrase (adjacent matches) starts, else the first match.
+        let window = &matches[best.1..best.1 + best.2];
+        anchor = window
+            .windows(2)
+            .find(|w| w[0].3 + 1 == w[1].3)
+            .map(|w| w[0].0)
+            .unwrap_or(first);
         let last = matches[best.1 + best.2 - 1].1;
         let pad = width.saturating_sub(last - first) / 2;
         (first.saturating_sub(pad), (last + pad).min(body.len()))

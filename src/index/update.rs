@@ -448,6 +448,10 @@ pub fn run(
             }
         }
     }
+    // Remember the roots now, so a run killed part-way is finished by a bare `evidex index`.
+    if !opts.roots.is_empty() {
+        state.save(dir)?;
+    }
     if roots.is_empty() {
         return Err(Error::Usage(
             "no folders to index yet: give one, for example `evidex index \\\\server\\share\\ASC` or `evidex index fixtures/library`".into(),
