@@ -124,8 +124,8 @@ impl Scoring {
 impl Default for Scoring {
     fn default() -> Scoring {
         Scoring {
-            threshold: 0.42,
-            relative_floor: 0.30,
+            threshold: 0.38,
+            relative_floor: 0.40,
             passage_words: 120,
             passage_threshold: 3.0,
             category_secondary: 0.55,
