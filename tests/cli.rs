@@ -1089,3 +1089,68 @@ fn evaluation_prints_per_statement_scores() {
     assert!(m["macro_f1"].as_f64().unwrap() > 0.0);
     assert!(m["category_accuracy"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn watch_reindexes_on_change_by_polling() {
+    let env = TestEnv::new();
+    let root = env.path("watched");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(
+        root.join("first.txt"),
+        "First note about reablement and equipment.",
+    )
+    .unwrap();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("evidex"))
+        .arg("--index")
+        .arg(env.index_dir())
+        .args([
+            "watch",
+            "--poll",
+            "--interval",
+            "1",
+            "--max-runs",
+            "3",
+            "--json",
+        ])
+        .arg(&root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    std::fs::write(
+        root.join("second.txt"),
+        "Second note about direct payments, the watched marker.",
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let runs: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(runs.len(), 3);
+    let added: u64 = runs.iter().map(|r| n(r, "added")).sum();
+    assert_eq!(added, 2, "{runs:?}");
+    assert_eq!(env.search_paths("\"watched marker\"").len(), 1);
+}
+
+#[test]
+fn an_index_of_another_format_version_says_what_to_do() {
+    let env = TestEnv::new();
+    env.index(&[&fixtures().join("formats")]);
+    let state_path = env.index_dir().join("state.json");
+    let state = std::fs::read_to_string(&state_path).unwrap();
+    std::fs::write(
+        &state_path,
+        state.replace("\"format_version\": 1", "\"format_version\": 99"),
+    )
+    .unwrap();
+    let out = env.cmd().args(["search", "care"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("another version of evidex") && msg.contains("rebuild"),
+        "{msg}"
+    );
+}

@@ -653,7 +653,7 @@ fn first_line_title(text: &str, format: Format) -> Option<String> {
     let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
     let line = line.trim_start_matches('#').trim();
     let words = line.split_whitespace().count();
-    (words >= 2 && words <= 16 && line.len() <= 140 && line.chars().any(|c| c.is_alphabetic()))
+    ((2..=16).contains(&words) && line.len() <= 140 && line.chars().any(|c| c.is_alphabetic()))
         .then(|| collapse_ws(line))
 }
 

@@ -99,10 +99,8 @@ impl OdfWalker {
                         self.slide += 1;
                         b.begin_unit(UnitKind::Slide, format!("slide {}", self.slide));
                     }
-                    "frame" => {
-                        if attr(e, "presentation:class").as_deref() == Some("title") {
-                            self.title_frame = Some(b.len());
-                        }
+                    "frame" if attr(e, "presentation:class").as_deref() == Some("title") => {
+                        self.title_frame = Some(b.len());
                     }
                     _ => {}
                 }

@@ -169,11 +169,7 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Extracted, Failure> {
                             emit(&mut b, &mut title, &cur, "\n")
                         }
                         "tab" => emit(&mut b, &mut title, &cur, "\t"),
-                        "cell" | "nestcell" => {
-                            if !cur.skip && !cur.in_title {
-                                b.end_cell();
-                            }
-                        }
+                        "cell" | "nestcell" if !cur.skip && !cur.in_title => b.end_cell(),
                         "emdash" => emit(&mut b, &mut title, &cur, "\u{2014}"),
                         "endash" => emit(&mut b, &mut title, &cur, "\u{2013}"),
                         "bullet" => emit(&mut b, &mut title, &cur, "\u{2022}"),

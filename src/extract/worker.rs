@@ -375,6 +375,66 @@ mod tests {
         assert!(f.message.contains("stack overflow"));
     }
 
+    /// A stand-in worker: a shell script that misbehaves the way parsers do.
+    #[cfg(unix)]
+    fn fake_worker(dir: &std::path::Path, body: &str) -> WorkerConfig {
+        use std::os::unix::fs::PermissionsExt;
+        let script = dir.join("worker.sh");
+        std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut cfg = WorkerConfig::new(script);
+        cfg.timeout = Duration::from_millis(500);
+        cfg.timeout_per_mb = Duration::ZERO;
+        cfg
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_hanging_worker_times_out_and_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Worker::new(fake_worker(dir.path(), "read line; sleep 30"));
+        let started = std::time::Instant::now();
+        let err = w.extract(Path::new("/nonexistent"), 0).unwrap_err();
+        assert_eq!(err.reason, Reason::Timeout);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // The next file gets a fresh worker, and times out on its own.
+        assert_eq!(
+            w.extract(Path::new("/nonexistent"), 0).unwrap_err().reason,
+            Reason::Timeout
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_worker_that_dies_is_named_by_how_it_died() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Worker::new(fake_worker(
+            dir.path(),
+            "read line; echo 'memory allocation of 549755813888 bytes failed' >&2; kill -ABRT $$",
+        ));
+        assert_eq!(
+            w.extract(Path::new("/x"), 0).unwrap_err().reason,
+            Reason::OutOfMemory
+        );
+        let mut w = Worker::new(fake_worker(dir.path(), "read line; kill -SEGV $$"));
+        let err = w.extract(Path::new("/x"), 0).unwrap_err();
+        assert_eq!(err.reason, Reason::Crashed);
+        assert!(err.message.contains("segmentation"), "{err}");
+        let mut w = Worker::new(fake_worker(dir.path(), "read line; echo not json"));
+        assert_eq!(
+            w.extract(Path::new("/x"), 0).unwrap_err().reason,
+            Reason::Crashed
+        );
+    }
+
+    #[test]
+    fn a_missing_worker_program_is_a_failure_not_a_panic() {
+        let mut w = Worker::new(WorkerConfig::new(PathBuf::from("/nonexistent/evidex")));
+        let err = w.extract(Path::new("/x"), 0).unwrap_err();
+        assert_eq!(err.reason, Reason::Crashed);
+        assert!(err.message.contains("could not start"));
+    }
+
     #[test]
     fn timeouts_grow_with_size_up_to_a_cap() {
         let cfg = WorkerConfig::new(PathBuf::from("evidex"));
