@@ -69,7 +69,8 @@ table.matrix { table-layout: fixed; }
 table.matrix thead th:first-child { width: 22%; }
 table.matrix th.theme { background: #f2f2f2; font-size: .95rem; letter-spacing: .01em; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 table.matrix th[scope="row"] { font-weight: 600; }
-table.matrix th[scope="row"] .code { display: inline-block; min-width: 2.6em; }
+table.matrix th[scope="row"] a { display: block; }
+.nw { white-space: nowrap; }
 table.matrix td a.cell { display: block; color: #1a1a1a; text-decoration: none; }
 table.matrix td a.cell:hover .s, table.matrix td a.cell:focus .s { text-decoration: underline; }
 table.matrix td .s { font-weight: 700; }
@@ -93,20 +94,25 @@ blockquote.passage p { margin: 0; }
 .cell-summary { margin: .25rem 0 .5rem; padding: .25rem .5rem; display: inline-block; }
 footer.page-foot { margin-top: 3rem; font-size: .85rem; color: #444; border-top: 1px solid #c8c8c8; padding-top: .5rem; }
 @media print {
-  @page { margin: 12mm; }
-  body { font-size: 10pt; }
+  @page { size: A4; margin: 12mm; }
+  body { font-size: 9.5pt; line-height: 1.3; }
   main { max-width: none; padding: 0; }
-  .skip, nav.toc, .back { display: none; }
+  .skip, nav.toc, .back, footer.page-foot { display: none; }
   a { color: inherit; text-decoration: none; }
-  h1 { font-size: 18pt; margin-top: 0; }
-  h2 { font-size: 14pt; break-after: avoid; page-break-after: avoid; }
+  h1 { font-size: 17pt; margin: 0 0 2mm; }
+  h2 { font-size: 13pt; break-after: avoid; page-break-after: avoid; }
   h3, h4 { break-after: avoid; page-break-after: avoid; }
-  dl.facts { margin: .2rem 0 .4rem; }
-  .legend { margin: .2rem 0 .4rem; gap: .2rem .5rem; }
-  .legend li { padding: .15rem .35rem; }
-  section.matrix-section h2 { margin-top: .6rem; }
-  table.matrix { font-size: 8.5pt; }
-  table.matrix td .n, table.matrix td .d { font-size: 8pt; }
+  header dl.facts { grid-template-columns: max-content 1fr max-content 1fr; gap: 0 4mm; margin: 0 0 2mm; font-size: 8.5pt; }
+  .legend { grid-template-columns: 1fr 1fr; margin: 0 0 2mm; gap: 1mm 2mm; font-size: 8pt; }
+  .legend li { padding: .5mm 1.5mm; }
+  section.matrix-section h2 { margin: 2mm 0 1mm; }
+  table.matrix caption { font-size: 8.5pt; padding: 0 0 1mm; }
+  table.matrix { font-size: 8pt; line-height: 1.2; margin: 0; }
+  table.matrix th, table.matrix td { padding: 1mm 1.2mm; }
+  table.matrix thead th:first-child { width: 19%; }
+  table.matrix td .n, table.matrix td .d { font-size: 7.5pt; white-space: nowrap; }
+  table.matrix th.theme { font-size: 8.5pt; padding: .6mm 1.2mm; }
+  table.matrix .lbl { display: none; }
   tr, li, blockquote { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
   #evidence { break-before: page; page-break-before: always; }
@@ -157,7 +163,7 @@ fn render(r: &GapReport, o: &mut String) -> std::fmt::Result {
     writeln!(o, "<dt>As of</dt><dd>{}</dd>", esc(&r.as_of))?;
     writeln!(
         o,
-        "<dt>Window</dt><dd>{} {} (evidence dated within this window before the as-of date counts as current)</dd>",
+        "<dt>Window</dt><dd>{} {} before the as-of date</dd>",
         r.window_months,
         plural(r.window_months as usize, "month", "months")
     )?;
@@ -186,10 +192,11 @@ fn render(r: &GapReport, o: &mut String) -> std::fmt::Result {
         ),
         (
             Status::Thin,
-            format!(
-                "some current evidence, but fewer than {min} current {} (for a statement: at least one category falls short).",
-                plural(min, "document", "documents")
-            ),
+            if min == 1 {
+                "a statement with some current evidence, but at least one category with none that is current.".to_string()
+            } else {
+                format!("some current evidence, but fewer than {min} current documents (for a statement: at least one category falls short).")
+            },
         ),
         (
             Status::Ok,
@@ -343,16 +350,7 @@ fn render_matrix(
 /// A matrix cell's text: status, current count, newest date, with separators a screen reader
 /// reads but the eye does not need.
 fn cell_text(c: &Cell) -> String {
-    let count = if c.total > c.count {
-        format!("{} current of {}", c.count, c.total)
-    } else {
-        format!("{} current", c.count)
-    };
-    let newest = match (&c.newest, c.total) {
-        (_, 0) => "no evidence".to_string(),
-        (Some(d), _) => format!("newest {}", esc(d)),
-        (None, _) => "undated".to_string(),
-    };
+    let (count, newest) = cell_parts(c);
     format!(
         "<span class=\"sym\" aria-hidden=\"true\">{}</span> <span class=\"s\">{}</span><span class=\"sr\">, </span><span class=\"n\">{}</span><span class=\"sr\">, </span><span class=\"d\">{}</span>",
         symbol(c.status),
@@ -360,6 +358,36 @@ fn cell_text(c: &Cell) -> String {
         count,
         newest
     )
+}
+
+/// A cell's status on one line, above its evidence list.
+fn cell_line(c: &Cell) -> String {
+    let (count, newest) = cell_parts(c);
+    format!(
+        "<span class=\"sym\" aria-hidden=\"true\">{}</span> <span class=\"s\">{}</span>: {}, {}",
+        symbol(c.status),
+        c.status.as_str(),
+        count,
+        newest
+    )
+}
+
+/// A cell's count and newest date, as HTML.
+fn cell_parts(c: &Cell) -> (String, String) {
+    let count = if c.total > c.count {
+        format!("{} current of {}", c.count, c.total)
+    } else {
+        format!("{} current", c.count)
+    };
+    let newest = match (&c.newest, c.total) {
+        (_, 0) => "no evidence".to_string(),
+        (Some(d), _) => format!(
+            "<span class=\"lbl\">newest </span><span class=\"nw\">{}</span>",
+            esc(d)
+        ),
+        (None, _) => "undated".to_string(),
+    };
+    (count, newest)
 }
 
 fn cell_of(row: &StatementRow, cat: &str) -> Cell {
@@ -433,7 +461,7 @@ fn render_evidence(
                     o,
                     "<p class=\"cell-summary {}\">{}</p>",
                     status_class(cell.status),
-                    cell_text(&cell)
+                    cell_line(&cell)
                 )?;
                 let items: &[EvidenceItem] =
                     row.evidence.get(*cat).map(Vec::as_slice).unwrap_or(&[]);
@@ -727,9 +755,9 @@ pub(crate) fn file_url(path: &str) -> Option<String> {
     if let Some(unc) = p.strip_prefix(r"\\") {
         return Some(unc_url(unc));
     }
-    if p.starts_with('/') {
+    if let Some(rest) = p.strip_prefix('/') {
         // Unix: a backslash is an ordinary character in a name here.
-        let segs: Vec<String> = p[1..].split('/').map(pct).collect();
+        let segs: Vec<String> = rest.split('/').map(pct).collect();
         return Some(format!("file:///{}", segs.join("/")));
     }
     None
@@ -814,7 +842,7 @@ fn status_class(s: Status) -> &'static str {
 fn symbol(s: Status) -> &'static str {
     match s {
         Status::Missing => "\u{2717}", // ✗
-        Status::Stale => "\u{29D6}",   // ⧖
+        Status::Stale => "\u{25F7}",   // ◷
         Status::Thin => "\u{25D0}",    // ◐
         Status::Ok => "\u{2713}",      // ✓
     }
@@ -1094,7 +1122,9 @@ mod tests {
             assert!(h.contains(&format!("class=\"st-{s}\"")), "{s}");
         }
         assert!(h.contains("3 current of 5"));
-        assert!(h.contains("newest 2025-06-01"));
+        assert!(
+            h.contains("<span class=\"lbl\">newest </span><span class=\"nw\">2025-06-01</span>")
+        );
         assert!(h.contains("0 current of 2"));
         assert!(h.contains("no evidence"));
         assert!(
@@ -1116,6 +1146,7 @@ mod tests {
         let sec = &h[h.find("id=\"ev-QS2-partners\"").unwrap()..];
         let sec = &sec[..sec.find("</section>").unwrap()];
         assert!(sec.contains("QS2 partners evidence"));
+        assert!(sec.contains("<span class=\"s\">ok</span>: 3 current of 5, <span class=\"lbl\">newest </span><span class=\"nw\">2025-06-01</span>"));
         assert!(sec.contains("<dt>Date</dt><dd>2025-02-14</dd>"));
         assert!(sec.contains("<dt>Type</dt><dd>action plan</dd>"));
         assert!(sec.contains("<dt>Category</dt><dd>Feedback from partners</dd>"));
