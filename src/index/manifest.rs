@@ -149,6 +149,26 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_manifest_is_moved_aside_and_started_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("manifest.redb"), vec![7u8; 70_000]).unwrap();
+        let m = Manifest::open(dir.path()).unwrap();
+        assert!(m.rebuilt);
+        assert!(m.load_all().unwrap().is_empty());
+        let aside = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("manifest.redb.unreadable-")
+            })
+            .count();
+        assert_eq!(aside, 1);
+    }
+
+    #[test]
     fn signatures_tolerate_missing_parts() {
         let r = rec("/r/a");
         assert!(r.same_signature(10, 5, 6, 7));

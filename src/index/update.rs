@@ -459,7 +459,13 @@ pub fn run(
     }
 
     let manifest = Manifest::open(dir)?;
-    let records = manifest.load_all()?;
+    let mut records = manifest.load_all()?;
+    if records.is_empty() && lib.num_docs() > 0 {
+        // The manifest was lost (or predates this index): rebuild it from what the index
+        // stores, so files are checked by hash instead of being read again.
+        records = records_from_index(&lib)?;
+        manifest.apply(&records.values().cloned().collect::<Vec<_>>(), &[])?;
+    }
     let mut doc_paths: HashMap<String, BTreeSet<String>> = HashMap::new();
     for r in records.values() {
         doc_paths
@@ -869,6 +875,43 @@ pub fn run(
     let Run { writer, .. } = run;
     let _ = writer.wait_merging_threads();
     Ok(summary)
+}
+
+/// Manifest records rebuilt from stored documents. Their signatures are unknown (mtime 0), so
+/// the next crawl hashes each file once and finds it unchanged.
+fn records_from_index(lib: &Library) -> Result<HashMap<String, FileRecord>> {
+    let mut out = HashMap::new();
+    let now = now_secs();
+    lib.for_each_doc(|d| {
+        for p in &d.paths {
+            let root = d
+                .meta
+                .roots
+                .iter()
+                .find(|r| paths::is_under(p, r))
+                .cloned()
+                .unwrap_or_default();
+            out.insert(
+                paths::identity(p),
+                FileRecord {
+                    path: p.clone(),
+                    root,
+                    size: d.size,
+                    mtime: 0,
+                    ctime: 0,
+                    file_id: 0,
+                    hash: d.hash.clone(),
+                    doc_id: d.doc_id.clone(),
+                    extractor: d.meta.extractor,
+                    ok: d.ok,
+                    reason: d.reason.clone(),
+                    first_seen: now,
+                },
+            );
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// Exclude globs from `INDEX/config.toml` (`exclude = ["Archive", "*.bak"]`).
