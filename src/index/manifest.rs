@@ -50,17 +50,48 @@ impl FileRecord {
 
 pub struct Manifest {
     db: Database,
+    /// The manifest was unreadable and started afresh: the caller rebuilds it from the index.
+    pub rebuilt: bool,
 }
 
 impl Manifest {
+    /// Opens the manifest. One that cannot be read (a process killed while creating it, a
+    /// disk error) is moved aside and started afresh: it is derived data, and the index
+    /// holds what is needed to rebuild it.
     pub fn open(dir: &Path) -> Result<Manifest> {
         let path = dir.join("manifest.redb");
-        let db = Database::create(&path)
-            .map_err(|e| Error::index(dir, format!("cannot open manifest.redb: {e}")))?;
-        let txn = db.begin_write().map_err(|e| Error::index(dir, e))?;
-        txn.open_table(FILES).map_err(|e| Error::index(dir, e))?;
-        txn.commit().map_err(|e| Error::index(dir, e))?;
-        Ok(Manifest { db })
+        let (db, rebuilt) = match Manifest::try_open(&path) {
+            Ok(db) => (db, false),
+            Err(first) if path.exists() => {
+                let aside = dir.join(format!(
+                    "manifest.redb.unreadable-{}",
+                    jiff::Timestamp::now().as_second()
+                ));
+                std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
+                let db = Manifest::try_open(&path).map_err(|e| {
+                    Error::index(
+                        dir,
+                        format!("cannot create manifest.redb ({e}; before: {first})"),
+                    )
+                })?;
+                (db, true)
+            }
+            Err(e) => {
+                return Err(Error::index(
+                    dir,
+                    format!("cannot create manifest.redb: {e}"),
+                ));
+            }
+        };
+        Ok(Manifest { db, rebuilt })
+    }
+
+    fn try_open(path: &Path) -> std::result::Result<Database, String> {
+        let db = Database::create(path).map_err(|e| e.to_string())?;
+        let txn = db.begin_write().map_err(|e| e.to_string())?;
+        txn.open_table(FILES).map_err(|e| e.to_string())?;
+        txn.commit().map_err(|e| e.to_string())?;
+        Ok(db)
     }
 
     /// Every record, keyed by path identity.
