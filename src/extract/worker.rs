@@ -135,6 +135,9 @@ pub struct Worker {
 }
 
 struct Running {
+    /// Windows: the job object that caps the worker's memory (closing it ends the worker).
+    #[cfg(windows)]
+    _job: Option<job::Job>,
     child: Child,
     stdin: ChildStdin,
     lines: crossbeam_channel::Receiver<String>,
@@ -156,6 +159,8 @@ impl Worker {
             .stderr(Stdio::piped());
         limit_memory(&mut cmd, self.cfg.memory_limit);
         let mut child = cmd.spawn()?;
+        #[cfg(windows)]
+        let job = job::Job::limit(&child, self.cfg.memory_limit);
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
@@ -192,6 +197,8 @@ impl Worker {
             }
         });
         Ok(Running {
+            #[cfg(windows)]
+            _job: job,
             child,
             stdin,
             lines: rx,
@@ -352,10 +359,67 @@ fn limit_memory(cmd: &mut Command, bytes: u64) {
     }
 }
 
-/// On Windows the equivalent is a Job Object with a process memory limit; until that is
-/// wired in, the time limit still applies and the worker still isolates crashes.
+/// On Windows the limit is a job object, applied once the process exists (see [`job`]).
 #[cfg(not(unix))]
 fn limit_memory(_cmd: &mut Command, _bytes: u64) {}
+
+/// Windows job objects: a per-process memory limit for the worker, and the worker ends when
+/// evidex does (the job is closed with it).
+#[cfg(windows)]
+mod job {
+    use std::os::windows::io::AsRawHandle;
+    use std::process::Child;
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::System::JobObjects::{
+        AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+        JOB_OBJECT_LIMIT_PROCESS_MEMORY, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+        JobObjectExtendedLimitInformation, SetInformationJobObject,
+    };
+
+    pub struct Job(HANDLE);
+
+    // SAFETY: a job handle may be used and closed from any thread.
+    unsafe impl Send for Job {}
+
+    impl Job {
+        pub fn limit(child: &Child, bytes: u64) -> Option<Job> {
+            // SAFETY: plain Win32 calls on handles we own; the struct is zeroed as the API
+            // expects before the fields we set.
+            unsafe {
+                let job = CreateJobObjectW(std::ptr::null(), std::ptr::null());
+                if job.is_null() {
+                    return None;
+                }
+                let mut info: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = std::mem::zeroed();
+                info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+                if bytes > 0 {
+                    info.BasicLimitInformation.LimitFlags |= JOB_OBJECT_LIMIT_PROCESS_MEMORY;
+                    info.ProcessMemoryLimit = bytes as usize;
+                }
+                let ok = SetInformationJobObject(
+                    job,
+                    JobObjectExtendedLimitInformation,
+                    &info as *const _ as *const core::ffi::c_void,
+                    std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+                );
+                if ok == 0 || AssignProcessToJobObject(job, child.as_raw_handle() as HANDLE) == 0 {
+                    CloseHandle(job);
+                    return None;
+                }
+                Some(Job(job))
+            }
+        }
+    }
+
+    impl Drop for Job {
+        fn drop(&mut self) {
+            // SAFETY: the handle came from CreateJobObjectW and is closed once.
+            unsafe {
+                CloseHandle(self.0);
+            }
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
