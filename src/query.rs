@@ -254,7 +254,22 @@ fn snippet(doc: &StoredDoc, hl: &Highlight, width: usize) -> Snippet {
     let body = &doc.body;
     let mut matches: Vec<(usize, usize, String, usize)> = Vec::new();
     if !hl.terms.is_empty() || !hl.prefixes.is_empty() {
-        let mut a = schema::analyzer();
+        // Stemming every word of every hit cost most of a search's time, so words are read
+        // without stemming and only those that could stem to a query term are stemmed. A
+        // stem and its word share all but the stem's last letter (happi/happy, relat/relational).
+        let keys: Vec<String> = hl
+            .terms
+            .iter()
+            .map(|t| {
+                let mut k: String = t
+                    .chars()
+                    .take(t.chars().count().saturating_sub(1).max(1))
+                    .collect();
+                k.shrink_to_fit();
+                k
+            })
+            .collect();
+        let mut a = schema::unstemmed_analyzer();
         // Bound the work for huge documents: the first 4 MB hold enough to show.
         let mut limit = body.len().min(4 << 20);
         while !body.is_char_boundary(limit) {
@@ -263,12 +278,15 @@ fn snippet(doc: &StoredDoc, hl: &Highlight, width: usize) -> Snippet {
         let mut stream = a.token_stream(&body[..limit]);
         while stream.advance() {
             let t = stream.token();
-            let word = &body[t.offset_from..t.offset_to];
-            let folded = fold_prefix(word);
-            if hl.terms.contains(&t.text)
-                || hl.prefixes.iter().any(|p| folded.starts_with(p.as_str()))
-            {
-                matches.push((t.offset_from, t.offset_to, t.text.clone(), t.position));
+            let word = t.text.as_str();
+            let stem = if keys.iter().any(|k| word.starts_with(k.as_str())) {
+                analyse(word).pop().filter(|s| hl.terms.contains(s))
+            } else {
+                None
+            };
+            if stem.is_some() || hl.prefixes.iter().any(|p| word.starts_with(p.as_str())) {
+                let text = stem.or_else(|| analyse(word).pop()).unwrap_or_default();
+                matches.push((t.offset_from, t.offset_to, text, t.position));
             }
         }
     }
@@ -466,5 +484,23 @@ mod tests {
         let words: Vec<&str> = s.highlights.iter().map(|(a, b)| &s.text[*a..*b]).collect();
         assert_eq!(words, ["assessment", "eligible"]);
         assert_eq!(s.page.as_deref(), Some("p. 2"));
+    }
+
+    #[test]
+    fn snippets_find_every_inflection_of_a_stem_and_prefixes() {
+        let mut doc = StoredDoc::default();
+        doc.body = "Happiness of CARERS: a carer's happy day. Safeguarding adults; \
+                    relational practice. Unrelated words here."
+            .into();
+        let hl = Highlight {
+            terms: analyse("happy carers relational").into_iter().collect(),
+            prefixes: vec![fold_prefix("Safeguard")],
+        };
+        let s = snippet(&doc, &hl, 400);
+        let words: Vec<&str> = s.highlights.iter().map(|(a, b)| &s.text[*a..*b]).collect();
+        assert_eq!(
+            words,
+            ["Happiness", "CARERS", "carer", "happy", "Safeguarding", "relational"]
+        );
     }
 }
