@@ -181,22 +181,39 @@ pub fn gaps(lib: &Library, fw: &Framework, opts: &GapOptions) -> Result<GapRepor
         .filter(|(_, s)| parse_date(&s.d).is_none_or(|d| d <= as_of))
         .collect();
 
+    // One pass over the library sorts each tag into its cell; whether a document is current
+    // is worked out once, not once per cell.
+    type Member<'a> = (&'a tantivy::DocAddress, &'a Summary, f32, bool);
+    let st_index: std::collections::HashMap<&str, usize> = fw
+        .statements
+        .iter()
+        .enumerate()
+        .map(|(i, st)| (st.code.as_str(), i))
+        .collect();
+    let mut cells: Vec<Vec<Vec<Member>>> = vec![vec![Vec::new(); cats.len()]; fw.statements.len()];
+    for (a, s) in live.iter().copied().filter(|(_, s)| s.ok) {
+        let current = is_current(s, fw, as_of, window_start);
+        for (code, score) in &s.s {
+            let Some(&si) = st_index.get(code.as_str()) else {
+                continue;
+            };
+            for (ci, cat) in cats.iter().enumerate() {
+                let cell = &mut cells[si][ci];
+                // A statement listed twice in one summary still counts the document once.
+                if s.c.iter().any(|c| c == &cat.code) && cell.last().is_none_or(|m| m.0 != a) {
+                    cell.push((a, s, *score, current));
+                }
+            }
+        }
+    }
+
     let mut rows = Vec::new();
-    for st in &fw.statements {
+    for (st, st_cells) in fw.statements.iter().zip(cells) {
         let theme = &fw.themes[st.theme];
         let mut categories = BTreeMap::new();
         let mut evidence = BTreeMap::new();
         let mut evidence_more = BTreeMap::new();
-        for cat in &cats {
-            let mut members: Vec<(&tantivy::DocAddress, &Summary, f32, bool)> = live
-                .iter()
-                .filter(|(_, s)| s.ok && s.c.iter().any(|c| c == &cat.code))
-                .filter_map(|(a, s)| {
-                    s.s.iter()
-                        .find(|(code, _)| code == &st.code)
-                        .map(|(_, score)| (a, s, *score, is_current(s, fw, as_of, window_start)))
-                })
-                .collect();
+        for (cat, mut members) in cats.iter().zip(st_cells) {
             let count = members.iter().filter(|m| m.3).count();
             let total = members.len();
             let newest = members.iter().filter_map(|m| m.1.d.clone()).max();
