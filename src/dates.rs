@@ -91,17 +91,20 @@ fn month_number(word: &str) -> Option<i8> {
     MONTHS.iter().position(|m| *m == w).map(|i| i as i8 + 1)
 }
 
+/// ASCII word boundaries and digits on purpose: with Unicode `\b` the regex engine's fast DFA
+/// gives up at the first non-ASCII character (a curly quote, a dash), and the slow fallback
+/// was half of all tagging time.
 fn date_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
             r"(?ix)
-            \b(?P<iy>(?:19|20)\d{2})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})\b
-          | \b(?P<nd>\d{1,2})[/.\-](?P<nm>\d{1,2})[/.\-](?P<ny>(?:19|20)\d{2})\b
-          | \b(?P<dd>\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+(?P<dm>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,?\s+(?P<dy>(?:19|20)\d{2})\b
-          | \b(?P<am>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+(?P<ad>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<ay>(?:19|20)\d{2})\b
-          | \b(?P<mm>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?[\s\-]+(?P<my>(?:19|20)\d{2})\b
-          | \b(?P<fy1>(?:19|20)\d{2})\s*(?:-|/|–|to)\s*(?P<fy2>\d{2}|(?:19|20)\d{2})\b
+            (?-u:\b)(?P<iy>(?:19|20)[0-9]{2})[-/.](?P<im>[0-9]{1,2})[-/.](?P<id>[0-9]{1,2})(?-u:\b)
+          | (?-u:\b)(?P<nd>[0-9]{1,2})[/.\-](?P<nm>[0-9]{1,2})[/.\-](?P<ny>(?:19|20)[0-9]{2})(?-u:\b)
+          | (?-u:\b)(?P<dd>[0-9]{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+(?P<dm>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,?\s+(?P<dy>(?:19|20)[0-9]{2})(?-u:\b)
+          | (?-u:\b)(?P<am>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+(?P<ad>[0-9]{1,2})(?:st|nd|rd|th)?,?\s+(?P<ay>(?:19|20)[0-9]{2})(?-u:\b)
+          | (?-u:\b)(?P<mm>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?[\s\-]+(?P<my>(?:19|20)[0-9]{2})(?-u:\b)
+          | (?-u:\b)(?P<fy1>(?:19|20)[0-9]{2})\s*(?:-|/|–|to)\s*(?P<fy2>[0-9]{2}|(?:19|20)[0-9]{2})(?-u:\b)
             ",
         )
         .expect("date regex compiles")
@@ -210,7 +213,7 @@ pub fn title_date(title: &str, labels: &DateLabels) -> Option<Date> {
         });
     }
     static YEAR: OnceLock<Regex> = OnceLock::new();
-    let re = YEAR.get_or_init(|| Regex::new(r"\b(?:19|20)\d{2}\b").expect("year regex"));
+    let re = YEAR.get_or_init(|| Regex::new(r"(?-u:\b)(?:19|20)[0-9]{2}(?-u:\b)").expect("year regex"));
     re.find_iter(title)
         .filter_map(|m| m.as_str().parse::<i64>().ok())
         .max()
