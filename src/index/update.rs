@@ -164,6 +164,9 @@ struct Run<'a> {
     pending_upserts: Vec<FileRecord>,
     pending_removals: Vec<String>,
     since_commit: usize,
+    /// Documents written or deleted since the last commit: reading one of them back from the
+    /// index needs a commit first, reading any other does not.
+    uncommitted: HashSet<String>,
     last_commit: Instant,
     opts_batch_docs: usize,
     opts_batch_time: Duration,
@@ -205,6 +208,7 @@ impl Run<'_> {
             .add_document(doc.to_tantivy(&self.lib.fields))
             .map_err(|e| Error::index(&self.lib.dir, e))?;
         self.since_commit += 1;
+        self.uncommitted.insert(doc.doc_id.clone());
         Ok(())
     }
 
@@ -212,6 +216,7 @@ impl Run<'_> {
         self.writer
             .delete_term(Term::from_field_text(self.lib.fields.doc_id, doc_id));
         self.since_commit += 1;
+        self.uncommitted.insert(doc_id.to_string());
     }
 
     fn maybe_commit(&mut self) -> Result<()> {
@@ -237,6 +242,7 @@ impl Run<'_> {
             self.overrides_dirty = false;
         }
         self.since_commit = 0;
+        self.uncommitted.clear();
         self.last_commit = Instant::now();
         self.lib.reload()?;
         Ok(())
@@ -268,8 +274,10 @@ impl Run<'_> {
             self.doc_paths.remove(doc_id);
             return Ok(());
         }
-        // Read from the last commit; anything added in this batch is committed first.
-        if self.since_commit > 0 {
+        // Read from the last commit; a document written in this batch is committed first.
+        // (Committing whenever anything was pending made moving a folder of n files cost n
+        // commits.)
+        if self.uncommitted.contains(doc_id) {
             self.commit()?;
         }
         let Some(mut doc) = self.lib.doc_by_id(doc_id)? else {
@@ -289,6 +297,16 @@ impl Run<'_> {
         self.retag(&mut doc);
         self.summary.retagged += 1;
         self.upsert(&doc)
+    }
+
+    /// The file records of a document's locations.
+    fn records_of<'r>(&'r self, doc_id: &'r str) -> impl Iterator<Item = &'r FileRecord> + 'r {
+        self.doc_paths
+            .get(doc_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| self.records.get(&paths::identity(p)))
+            .filter(move |r| r.doc_id == doc_id)
     }
 
     fn attach(&mut self, doc_id: &str, key: &str) {
@@ -496,6 +514,7 @@ pub fn run(
         pending_upserts: Vec::new(),
         pending_removals: Vec::new(),
         since_commit: 0,
+        uncommitted: HashSet::new(),
         last_commit: Instant::now(),
         opts_batch_docs: opts.batch_docs.max(1),
         opts_batch_time: opts.batch_time,
@@ -666,17 +685,13 @@ pub fn run(
                 list.push(from);
             }
             // Another location of content already in the library?
-            let present = run.doc_paths.get(&doc_id).is_some_and(|s| !s.is_empty())
-                && run.records.values().any(|r| {
-                    r.doc_id == doc_id && r.extractor == version && (r.ok || !opts.retry_failed)
-                });
+            // (Looked up through the document's own paths: scanning every record here made
+            // a drive full of copies quadratic.)
+            let present = run
+                .records_of(&doc_id)
+                .any(|r| r.extractor == version && (r.ok || !opts.retry_failed));
             if present {
-                let template = run
-                    .records
-                    .values()
-                    .find(|r| r.doc_id == doc_id)
-                    .cloned()
-                    .expect("present");
+                let template = run.records_of(&doc_id).next().cloned().expect("present");
                 run.summary.added += 1;
                 run.summary.duplicates += 1;
                 run.attach(&doc_id, &c.key);
@@ -767,8 +782,12 @@ pub fn run(
 
     // --- 4. documents whose locations changed: rewrite without re-extracting --------------------
     progress.phase("updating moved and removed documents");
+    let job_docs: HashSet<String> = job_by_hash
+        .values()
+        .map(|&i| jobs[i].doc_id.clone())
+        .collect();
     for doc_id in dirty {
-        if job_by_hash.values().any(|&i| jobs[i].doc_id == doc_id) {
+        if job_docs.contains(&doc_id) {
             continue;
         }
         run.rewrite_paths(&doc_id)?;
@@ -958,6 +977,7 @@ pub fn retag(dir: &std::path::Path, fw: &Framework, only: Option<&[String]>) -> 
         pending_upserts: Vec::new(),
         pending_removals: Vec::new(),
         since_commit: 0,
+        uncommitted: HashSet::new(),
         last_commit: Instant::now(),
         opts_batch_docs: 1000,
         opts_batch_time: Duration::from_secs(30),
