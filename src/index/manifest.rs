@@ -12,6 +12,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
+/// The page cache the manifest database may keep (see `try_open`).
+const MANIFEST_CACHE: usize = 32 << 20;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRecord {
@@ -87,7 +89,12 @@ impl Manifest {
     }
 
     fn try_open(path: &Path) -> std::result::Result<Database, String> {
-        let db = Database::create(path).map_err(|e| e.to_string())?;
+        // redb caches up to 1 GiB by default; the run keeps its own map of the records, so
+        // the database needs little more than its write path.
+        let db = redb::Builder::new()
+            .set_cache_size(MANIFEST_CACHE)
+            .create(path)
+            .map_err(|e| e.to_string())?;
         let txn = db.begin_write().map_err(|e| e.to_string())?;
         txn.open_table(FILES).map_err(|e| e.to_string())?;
         txn.commit().map_err(|e| e.to_string())?;
