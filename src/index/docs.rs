@@ -75,6 +75,12 @@ pub struct Summary {
     /// Format.
     #[serde(default)]
     pub f: String,
+    /// Primary path (key form) and title, so that the gap report's lists need not load the
+    /// stored document (which decompresses its whole body). Empty in indexes written before.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub p: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub n: String,
 }
 
 fn to_tantivy_date(iso: &str) -> Option<tantivy::DateTime> {
@@ -111,6 +117,8 @@ impl StoredDoc {
             t: self.tags.doc_type.clone(),
             ok: self.ok,
             f: self.meta.format.as_str().to_string(),
+            p: self.primary_path().to_string(),
+            n: self.title.clone(),
         }
     }
 

@@ -150,6 +150,21 @@ fn display_path(key: &str) -> String {
     crate::paths::display(&crate::paths::from_key(key))
 }
 
+/// A document's shown path and title, from its summary when that has them (loading the
+/// stored document for a list of thousands was most of the gap report's time).
+fn path_and_title(
+    lib: &Library,
+    searcher: &tantivy::Searcher,
+    addr: tantivy::DocAddress,
+    s: &Summary,
+) -> Result<(String, String)> {
+    if !s.p.is_empty() {
+        return Ok((display_path(&s.p), s.n.clone()));
+    }
+    let d = lib.doc_at(searcher, addr)?;
+    Ok((display_path(d.primary_path()), d.title.clone()))
+}
+
 fn item_from(doc: &StoredDoc, code: &str, category: &str, current: bool) -> EvidenceItem {
     let tag: Option<&TagScore> = doc.tags.statements.iter().find(|t| t.code == code);
     EvidenceItem {
@@ -294,10 +309,10 @@ pub fn gaps(lib: &Library, fw: &Framework, opts: &GapOptions) -> Result<GapRepor
             continue;
         }
         if s.s.is_empty() {
-            let d = lib.doc_at(&searcher, *addr)?;
+            let (path, title) = path_and_title(lib, &searcher, *addr, s)?;
             untagged.push(DocRef {
-                path: display_path(d.primary_path()),
-                title: d.title.clone(),
+                path,
+                title,
                 date: s.d.clone(),
                 doc_type: s.t.clone(),
             });
@@ -307,10 +322,10 @@ pub fn gaps(lib: &Library, fw: &Framework, opts: &GapOptions) -> Result<GapRepor
             && let Some(r) = parse_date(&s.r)
             && r < as_of
         {
-            let d = lib.doc_at(&searcher, *addr)?;
+            let (path, title) = path_and_title(lib, &searcher, *addr, s)?;
             review_overdue.push(OverdueDoc {
-                path: display_path(d.primary_path()),
-                title: d.title.clone(),
+                path,
+                title,
                 doc_type: s.t.clone(),
                 review_date: r.to_string(),
                 statements: s.s.iter().map(|(c, _)| c.clone()).collect(),
