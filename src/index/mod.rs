@@ -21,6 +21,7 @@ pub mod manifest;
 pub mod overrides;
 pub mod schema;
 pub mod state;
+pub mod stem;
 pub mod update;
 
 use crate::error::{Error, Result};
