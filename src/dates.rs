@@ -213,7 +213,8 @@ pub fn title_date(title: &str, labels: &DateLabels) -> Option<Date> {
         });
     }
     static YEAR: OnceLock<Regex> = OnceLock::new();
-    let re = YEAR.get_or_init(|| Regex::new(r"(?-u:\b)(?:19|20)[0-9]{2}(?-u:\b)").expect("year regex"));
+    let re =
+        YEAR.get_or_init(|| Regex::new(r"(?-u:\b)(?:19|20)[0-9]{2}(?-u:\b)").expect("year regex"));
     re.find_iter(title)
         .filter_map(|m| m.as_str().parse::<i64>().ok())
         .max()

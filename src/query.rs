@@ -500,7 +500,14 @@ mod tests {
         let words: Vec<&str> = s.highlights.iter().map(|(a, b)| &s.text[*a..*b]).collect();
         assert_eq!(
             words,
-            ["Happiness", "CARERS", "carer", "happy", "Safeguarding", "relational"]
+            [
+                "Happiness",
+                "CARERS",
+                "carer",
+                "happy",
+                "Safeguarding",
+                "relational"
+            ]
         );
     }
 }
