@@ -488,10 +488,12 @@ mod tests {
 
     #[test]
     fn snippets_find_every_inflection_of_a_stem_and_prefixes() {
-        let mut doc = StoredDoc::default();
-        doc.body = "Happiness of CARERS: a carer's happy day. Safeguarding adults; \
-                    relational practice. Unrelated words here."
-            .into();
+        let doc = StoredDoc {
+            body: "Happiness of CARERS: a carer's happy day. Safeguarding adults; \
+                   relational practice. Unrelated words here."
+                .into(),
+            ..StoredDoc::default()
+        };
         let hl = Highlight {
             terms: analyse("happy carers relational").into_iter().collect(),
             prefixes: vec![fold_prefix("Safeguard")],
