@@ -162,10 +162,11 @@ fn fast_path(bytes: &[u8], limits: &Limits) -> Option<Extracted> {
     }
     let mut texts: Vec<(u32, Vec<Line>)> = Vec::with_capacity(pages.len());
     for (&number, &id) in &pages {
-        if !plain_page(&doc, id) {
+        let fonts = doc.get_page_fonts(id).ok()?;
+        if !plain_page(&doc, id, &fonts) {
             return None;
         }
-        texts.push((number, page_lines(&doc, id)?));
+        texts.push((number, page_lines(&doc, id, fonts)?));
     }
     let all_lines = || texts.iter().flat_map(|(_, lines)| lines.iter());
     if !reads_as_prose(all_lines().map(|l| l.text.as_str())) {
@@ -210,6 +211,9 @@ fn fast_path(bytes: &[u8], limits: &Limits) -> Option<Extracted> {
     Some(b.finish())
 }
 
+/// A page's fonts by resource name, as lopdf finds them.
+type PageFonts<'a> = std::collections::BTreeMap<Vec<u8>, &'a lopdf::Dictionary>;
+
 /// A line of a page as drawn, with the largest font size on it and its height on the page
 /// (both in page units).
 struct Line {
@@ -248,8 +252,7 @@ fn paragraphs(lines: &[Line]) -> Vec<Line> {
 /// The text of a page in drawing order, a line per text line: lopdf decodes the strings,
 /// this follows the text-positioning operators to break lines and to put back the spaces
 /// that a PDF draws as a gap (a TJ offset, a move along the line) rather than a character.
-fn page_lines(doc: &lopdf::Document, page: lopdf::ObjectId) -> Option<Vec<Line>> {
-    let fonts = doc.get_page_fonts(page).ok()?;
+fn page_lines(doc: &lopdf::Document, page: lopdf::ObjectId, fonts: PageFonts) -> Option<Vec<Line>> {
     let mut encodings = std::collections::HashMap::new();
     for (name, font) in fonts {
         encodings.insert(
@@ -385,10 +388,7 @@ fn page_lines(doc: &lopdf::Document, page: lopdf::ObjectId) -> Option<Vec<Line>>
 /// Whether lopdf reads every font and every piece of text on a page: no form XObjects (whose
 /// text it skips), no Type3 fonts, and every font either mapped to Unicode or in a standard
 /// Latin encoding.
-fn plain_page(doc: &lopdf::Document, page: lopdf::ObjectId) -> bool {
-    let Ok(fonts) = doc.get_page_fonts(page) else {
-        return false;
-    };
+fn plain_page(doc: &lopdf::Document, page: lopdf::ObjectId, fonts: &PageFonts) -> bool {
     for font in fonts.values() {
         // Without a ToUnicode map lopdf guesses from the encoding, and guesses wrong for
         // anything but the standard Latin encodings ("6&&6$" for a CJK line).
