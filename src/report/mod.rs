@@ -208,14 +208,22 @@ pub fn gaps(lib: &Library, fw: &Framework, opts: &GapOptions) -> Result<GapRepor
     let mut cells: Vec<Vec<Vec<Member>>> = vec![vec![Vec::new(); cats.len()]; fw.statements.len()];
     for (a, s) in live.iter().copied().filter(|(_, s)| s.ok) {
         let current = is_current(s, fw, as_of, window_start);
+        let in_category: Vec<bool> = cats
+            .iter()
+            .map(|cat| s.c.iter().any(|c| c == &cat.code))
+            .collect();
         for (code, score) in &s.s {
             let Some(&si) = st_index.get(code.as_str()) else {
                 continue;
             };
-            for (ci, cat) in cats.iter().enumerate() {
+            for (ci, _) in in_category
+                .iter()
+                .enumerate()
+                .filter(|(_, inside)| **inside)
+            {
                 let cell = &mut cells[si][ci];
                 // A statement listed twice in one summary still counts the document once.
-                if s.c.iter().any(|c| c == &cat.code) && cell.last().is_none_or(|m| m.0 != a) {
+                if cell.last().is_none_or(|m| m.0 != a) {
                     cell.push((a, s, *score, current));
                 }
             }
@@ -231,7 +239,11 @@ pub fn gaps(lib: &Library, fw: &Framework, opts: &GapOptions) -> Result<GapRepor
         for (cat, mut members) in cats.iter().zip(st_cells) {
             let count = members.iter().filter(|m| m.3).count();
             let total = members.len();
-            let newest = members.iter().filter_map(|m| m.1.d.clone()).max();
+            let newest = members
+                .iter()
+                .filter_map(|m| m.1.d.as_deref())
+                .max()
+                .map(str::to_string);
             let status = if total == 0 {
                 Status::Missing
             } else if count == 0 {
@@ -250,11 +262,14 @@ pub fn gaps(lib: &Library, fw: &Framework, opts: &GapOptions) -> Result<GapRepor
                     status,
                 },
             );
-            members.sort_by(|a, b| {
-                b.3.cmp(&a.3)
-                    .then(b.2.total_cmp(&a.2))
-                    .then(b.1.d.cmp(&a.1.d))
-            });
+            // Ranked only for the evidence lists (the HTML report); the counts need no order.
+            if opts.list_per_cell > 0 {
+                members.sort_by(|a, b| {
+                    b.3.cmp(&a.3)
+                        .then(b.2.total_cmp(&a.2))
+                        .then(b.1.d.cmp(&a.1.d))
+                });
+            }
             let shown: Vec<EvidenceItem> = members
                 .iter()
                 .take(opts.list_per_cell)
