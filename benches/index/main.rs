@@ -8,7 +8,9 @@
 //! Options: `--sizes N,N,..` (default 1000,10000), `--seed S` (default 42), `--reps R`
 //! (in-process search repetitions per query, default 30), `--cli-reps R` (whole-process
 //! repetitions, default 5), `--no-recoll`, `--no-breakdown` (skip the per-format evidex runs
-//! at the first size), `--keep` (keep corpora and indexes under target/bench-work).
+//! at the first size), `--keep` (keep corpora and indexes under target/bench-work),
+//! `--corpus-only` (make the corpora under target/bench-work/nN/corpus and stop: the slow
+//! LibreOffice export of the PDFs can be done ahead of a timed run, whose later runs reuse it).
 //!
 //! Output: a Markdown report on stdout (also `target/bench-results.md`) and the raw figures in
 //! `target/bench-results.json`. BENCHMARKS.md says what is measured and how.
@@ -51,6 +53,7 @@ struct Opts {
     recoll: bool,
     breakdown: bool,
     keep: bool,
+    corpus_only: bool,
 }
 
 fn parse_opts() -> Opts {
@@ -62,6 +65,7 @@ fn parse_opts() -> Opts {
         recoll: true,
         breakdown: true,
         keep: false,
+        corpus_only: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut k = 0;
@@ -84,6 +88,7 @@ fn parse_opts() -> Opts {
             "--no-recoll" => o.recoll = false,
             "--no-breakdown" => o.breakdown = false,
             "--keep" => o.keep = true,
+            "--corpus-only" => o.corpus_only = true,
             // cargo bench passes --bench; libtest filters are not used here.
             _ => {}
         }
@@ -1575,6 +1580,19 @@ fn main() {
         eprintln!(
             "  pdftotext not available (Debian's poppler-utils); the extraction floor is skipped"
         );
+    }
+    if o.corpus_only {
+        for &n in &o.sizes {
+            let root = target_dir().join("bench-work").join(format!("n{n}")).join("corpus");
+            let info = generate(o.seed, n, &mode, &root).expect("generate corpus");
+            eprintln!(
+                "  {n} documents ({:.1} MB) in {} ({:.0} s)",
+                info.bytes as f64 / 1e6,
+                root.display(),
+                info.gen_s
+            );
+        }
+        return;
     }
     let machine = machine();
     let results_path = target_dir().join("bench-results.json");
