@@ -23,6 +23,7 @@ enum Exit {
 }
 
 fn main() -> ExitCode {
+    evidex::memory::tune_allocator();
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
