@@ -433,6 +433,69 @@ impl Run<'_> {
     }
 }
 
+/// No merge produces a segment of more than this many documents.
+///
+/// A merge reads every segment it combines. Left to itself tantivy merged a 100k-document
+/// library into one 95k segment at the end of the run, mapping the whole index into the
+/// process (1.2 GB of RSS on top of the heap). Capped, a merge touches at most about 30k
+/// documents' worth, and searches run over the several segments in parallel.
+const MAX_MERGE_DOCS: u32 = 30_000;
+
+/// tantivy's log merge policy, with merges split so none makes a segment larger than
+/// [`MAX_MERGE_DOCS`]; segments already that large are left alone.
+#[derive(Debug)]
+pub(crate) struct CappedMergePolicy {
+    inner: tantivy::indexer::LogMergePolicy,
+    cap: u32,
+}
+
+impl tantivy::indexer::MergePolicy for CappedMergePolicy {
+    fn compute_merge_candidates(
+        &self,
+        segments: &[tantivy::index::SegmentMeta],
+    ) -> Vec<tantivy::indexer::MergeCandidate> {
+        use tantivy::indexer::MergeCandidate;
+        let docs = |id: &tantivy::index::SegmentId| {
+            segments
+                .iter()
+                .find(|m| m.id() == *id)
+                .map_or(0, |m| m.num_docs())
+        };
+        let mut out = Vec::new();
+        for candidate in self.inner.compute_merge_candidates(segments) {
+            let mut group: Vec<tantivy::index::SegmentId> = Vec::new();
+            let mut total = 0u32;
+            for id in candidate.0 {
+                let n = docs(&id);
+                if total + n > self.cap && !group.is_empty() {
+                    if group.len() >= 2 {
+                        out.push(MergeCandidate(std::mem::take(&mut group)));
+                    }
+                    group.clear();
+                    total = 0;
+                }
+                group.push(id);
+                total += n;
+            }
+            if group.len() >= 2 && total <= self.cap.max(1) {
+                out.push(MergeCandidate(group));
+            }
+        }
+        out
+    }
+}
+
+pub(crate) fn merge_policy() -> CappedMergePolicy {
+    let mut inner = tantivy::indexer::LogMergePolicy::default();
+    // Updates are deletes plus adds: merge segments that are 30% deleted, or they pile up.
+    inner.set_del_docs_ratio_before_merge(0.3);
+    inner.set_max_docs_before_merge(MAX_MERGE_DOCS as usize / 2);
+    CappedMergePolicy {
+        inner,
+        cap: MAX_MERGE_DOCS,
+    }
+}
+
 /// Runs one `index` pass. Holds the writer lock for its whole length.
 pub fn run(
     dir: &std::path::Path,
@@ -496,10 +559,7 @@ pub fn run(
         .index
         .writer_with_num_threads(1, 96 << 20)
         .map_err(|e| Error::index(dir, e))?;
-    let mut policy = tantivy::indexer::LogMergePolicy::default();
-    // Updates are deletes plus adds: merge segments that are 30% deleted, or they pile up.
-    policy.set_del_docs_ratio_before_merge(0.3);
-    writer.set_merge_policy(Box::new(policy));
+    writer.set_merge_policy(Box::new(merge_policy()));
 
     let mut run = Run {
         lib: &lib,
@@ -964,6 +1024,7 @@ pub fn retag(dir: &std::path::Path, fw: &Framework, only: Option<&[String]>) -> 
         .index
         .writer_with_num_threads(1, 64 << 20)
         .map_err(|e| Error::index(dir, e))?;
+    writer.set_merge_policy(Box::new(merge_policy()));
     let mut run = Run {
         lib: &lib,
         fw,
