@@ -1,7 +1,7 @@
 //! Errors that stop a command. A document that cannot be read is not one of these: it is a
 //! recorded outcome (see [`crate::extract::Failure`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -22,9 +22,7 @@ pub enum Error {
     },
     #[error("no index at {0}: run `evidex index FOLDER` first (or pass --index DIR)")]
     NoIndex(PathBuf),
-    #[error(
-        "the index at {dir} was made by another version of evidex (format {found}, this version reads {expected}); rebuild it: move the folder aside and run `evidex index` with your folders again"
-    )]
+    #[error("{}", version_message(dir, *found, *expected))]
     Version {
         dir: PathBuf,
         found: u32,
@@ -59,3 +57,17 @@ impl Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+fn version_message(dir: &Path, found: u32, expected: u32) -> String {
+    if found < expected {
+        format!(
+            "the index at {} was made by an earlier version of evidex (format {found}, this version uses {expected}); run `evidex index` once to upgrade it (it is rebuilt from the text it stores; no file is read again and librarian tags are kept)",
+            dir.display()
+        )
+    } else {
+        format!(
+            "the index at {} was made by a newer version of evidex (format {found}, this version reads {expected}); use that version, or move the folder aside and run `evidex index` with your folders again",
+            dir.display()
+        )
+    }
+}

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::ops::Bound;
 use tantivy::collector::TopDocs;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
-use tantivy::query_grammar::{UserInputAst, UserInputLeaf};
+use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenStream;
 use tantivy::{DateTime, Term};
@@ -77,6 +77,22 @@ fn analyse(text: &str) -> Vec<String> {
         out.push(stream.token().text.clone());
     }
     out
+}
+
+/// Whether every word of a phrase is indexed next to the one before it: a word the analyzer
+/// drops (longer than it indexes) leaves a gap no word pair spans.
+fn words_adjacent(text: &str) -> bool {
+    let mut a = schema::analyzer();
+    let mut stream = a.token_stream(text);
+    let mut last: Option<usize> = None;
+    while stream.advance() {
+        let pos = stream.token().position;
+        if last.is_some_and(|l| l + 1 != pos) {
+            return false;
+        }
+        last = Some(pos);
+    }
+    true
 }
 
 /// Lower-cased, accent-folded but unstemmed form of a prefix.
@@ -143,8 +159,37 @@ fn rewrite(ast: UserInputAst, negated: bool, hl: &mut Highlight) -> UserInputAst
                         .collect();
                     return UserInputAst::Clause(leaves);
                 }
-                if !negated && text_field {
-                    hl.terms.extend(analyse(&lit.phrase));
+                let words = if text_field {
+                    analyse(&lit.phrase)
+                } else {
+                    Vec::new()
+                };
+                if !negated {
+                    hl.terms.extend(words.iter().cloned());
+                }
+                // A phrase in the body is answered from the word-pair index: one posting
+                // list per pair instead of the positions of every word (see index::pairs).
+                let plain_phrase = lit.delimiter != Delimiter::None
+                    && lit.slop == 0
+                    && !lit.prefix
+                    && !star
+                    && words.len() >= 2
+                    && words_adjacent(&lit.phrase);
+                if plain_phrase && matches!(field.as_deref(), None | Some("body")) {
+                    let leaf = |f: &str| {
+                        let mut l = lit.clone();
+                        l.field_name = Some(f.to_string());
+                        (
+                            Some(Occur::Should),
+                            UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(l))),
+                        )
+                    };
+                    let fields: &[&str] = if field.is_none() {
+                        &["title", "body_pairs", "path"]
+                    } else {
+                        &["body_pairs"]
+                    };
+                    return UserInputAst::Clause(fields.iter().map(|f| leaf(f)).collect());
                 }
                 UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(lit)))
             }

@@ -1136,21 +1136,23 @@ fn watch_reindexes_on_change_by_polling() {
 }
 
 #[test]
-fn an_index_of_another_format_version_says_what_to_do() {
+fn an_index_of_a_newer_format_version_says_what_to_do() {
     let env = TestEnv::new();
     env.index(&[&fixtures().join("formats")]);
     let state_path = env.index_dir().join("state.json");
     let state = std::fs::read_to_string(&state_path).unwrap();
     std::fs::write(
         &state_path,
-        state.replace("\"format_version\": 1", "\"format_version\": 99"),
+        state.replace("\"format_version\": 2", "\"format_version\": 99"),
     )
     .unwrap();
-    let out = env.cmd().args(["search", "care"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let msg = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        msg.contains("another version of evidex") && msg.contains("rebuild"),
-        "{msg}"
-    );
+    for args in [&["search", "care"][..], &["index"]] {
+        let out = env.cmd().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let msg = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            msg.contains("newer version of evidex") && msg.contains("move the folder aside"),
+            "{msg}"
+        );
+    }
 }

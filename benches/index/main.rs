@@ -1583,7 +1583,10 @@ fn main() {
     }
     if o.corpus_only {
         for &n in &o.sizes {
-            let root = target_dir().join("bench-work").join(format!("n{n}")).join("corpus");
+            let root = target_dir()
+                .join("bench-work")
+                .join(format!("n{n}"))
+                .join("corpus");
             let info = generate(o.seed, n, &mode, &root).expect("generate corpus");
             eprintln!(
                 "  {n} documents ({:.1} MB) in {} ({:.0} s)",

@@ -150,6 +150,10 @@ impl StoredDoc {
         }
         d.add_text(f.title, &self.title);
         d.add_text(f.body, &self.body);
+        // An earlier format's handles (Fields::by_name) point body_pairs at the body itself.
+        if f.body_pairs != f.body {
+            d.add_text(f.body_pairs, &self.body);
+        }
         if let Some(a) = &self.author {
             d.add_text(f.author, a);
         }

@@ -19,10 +19,12 @@ pub mod docs;
 pub mod lock;
 pub mod manifest;
 pub mod overrides;
+pub mod pairs;
 pub mod schema;
 pub mod state;
 pub mod stem;
 pub mod update;
+pub mod upgrade;
 
 use crate::error::{Error, Result};
 use docs::{StoredDoc, Summary};
@@ -90,8 +92,16 @@ impl Library {
         Library::finish_open(dir, index, state)
     }
 
-    fn finish_open(dir: &Path, index: Index, state: State) -> Result<Library> {
+    fn finish_open(dir: &Path, mut index: Index, state: State) -> Result<Library> {
         schema::register(&index);
+        // Segments are searched in parallel: a phrase over 100k documents is several segments'
+        // work, and the machine evidex runs on has cores to spare while a person waits.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        if threads > 1 {
+            index
+                .set_multithread_executor(threads)
+                .map_err(|e| Error::index(dir, e))?;
+        }
         let fields = Fields::from_schema(&index.schema()).ok_or_else(|| Error::Version {
             dir: dir.to_path_buf(),
             found: 0,

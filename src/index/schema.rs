@@ -2,7 +2,8 @@
 //! paths are one document with all their paths), keyed by `doc_id`.
 //!
 //! Text fields use an English analyzer (lower case, accents folded, stemmed) so "safeguarding"
-//! finds "safeguarded". Everything the gap report and the evidence lists need per document is
+//! finds "safeguarded". The body is indexed a second time as word pairs (`body_pairs`, see
+//! [`super::pairs`]) so that phrases are answered without reading every word's positions. Everything the gap report and the evidence lists need per document is
 //! also kept in one fast `summary` column, so they read 100k documents without touching the
 //! document store.
 
@@ -16,9 +17,13 @@ use tantivy::tokenizer::{
 
 /// Bumped when the schema or what is stored changes; an index of another version is refused
 /// with a message saying how to rebuild it.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// 2: `body_pairs` (word pairs for phrase queries). An index of format 1 is rebuilt from its
+/// stored documents by the next `evidex index`, without reading the files again.
+pub const FORMAT_VERSION: u32 = 2;
 
 pub const TOKENIZER: &str = "evidex_en";
+pub const PAIR_TOKENIZER: &str = "evidex_pairs";
 
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {
@@ -27,6 +32,7 @@ pub struct Fields {
     pub path_key: Field,
     pub title: Field,
     pub body: Field,
+    pub body_pairs: Field,
     pub author: Field,
     pub format: Field,
     pub status: Field,
@@ -69,6 +75,10 @@ const MAX_TOKEN: usize = 40;
 
 pub fn register(index: &tantivy::Index) {
     index.tokenizers().register(TOKENIZER, analyzer());
+    index.tokenizers().register(
+        PAIR_TOKENIZER,
+        TextAnalyzer::from(super::pairs::PairTokenizer::new(analyzer())),
+    );
 }
 
 pub fn build() -> (Schema, Fields) {
@@ -92,6 +102,14 @@ pub fn build() -> (Schema, Fields) {
         path_key: b.add_text_field("path_key", STRING),
         title: b.add_text_field("title", text_stored.clone()),
         body: b.add_text_field("body", text_stored.clone()),
+        body_pairs: b.add_text_field(
+            "body_pairs",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(PAIR_TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        ),
         author: b.add_text_field("author", text_stored),
         format: b.add_text_field("format", keyword.clone()),
         status: b.add_text_field("status", keyword.clone()),
@@ -113,6 +131,37 @@ pub fn build() -> (Schema, Fields) {
 }
 
 impl Fields {
+    /// The handles of an index of an earlier format, by field name, for reading its stored
+    /// documents during an upgrade. `body_pairs`, which earlier formats lack, is given the
+    /// body's handle: nothing reads it back.
+    pub fn by_name(schema: &Schema) -> Option<Fields> {
+        let f = |name: &str| schema.get_field(name).ok();
+        Some(Fields {
+            doc_id: f("doc_id")?,
+            path: f("path")?,
+            path_key: f("path_key")?,
+            title: f("title")?,
+            body: f("body")?,
+            body_pairs: f("body_pairs").or_else(|| f("body"))?,
+            author: f("author")?,
+            format: f("format")?,
+            status: f("status")?,
+            reason: f("reason")?,
+            error: f("error")?,
+            doc_type: f("type")?,
+            date: f("date")?,
+            review_date: f("review_date")?,
+            statement: f("statement")?,
+            theme: f("theme")?,
+            category: f("category")?,
+            summary: f("summary")?,
+            tags: f("tags_json")?,
+            meta: f("meta_json")?,
+            size: f("size")?,
+            hash: f("hash")?,
+        })
+    }
+
     /// The handles of an opened index, checked against what this version writes: a field that
     /// is missing or of another kind means the index is from another version.
     pub fn from_schema(schema: &Schema) -> Option<Fields> {

@@ -53,6 +53,21 @@ impl State {
 
     /// `Ok(None)` when the directory holds no index yet.
     pub fn load(dir: &Path) -> Result<Option<State>> {
+        let state = State::load_any(dir)?;
+        if let Some(s) = &state
+            && s.format_version != super::schema::FORMAT_VERSION
+        {
+            return Err(Error::Version {
+                dir: dir.to_path_buf(),
+                found: s.format_version,
+                expected: super::schema::FORMAT_VERSION,
+            });
+        }
+        Ok(state)
+    }
+
+    /// The state whatever its format version (for the upgrade).
+    pub fn load_any(dir: &Path) -> Result<Option<State>> {
         let path = State::path(dir);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -65,13 +80,6 @@ impl State {
                 format!("state.json is damaged ({e}); move the index folder aside and re-index"),
             )
         })?;
-        if state.format_version != super::schema::FORMAT_VERSION {
-            return Err(Error::Version {
-                dir: dir.to_path_buf(),
-                found: state.format_version,
-                expected: super::schema::FORMAT_VERSION,
-            });
-        }
         Ok(Some(state))
     }
 

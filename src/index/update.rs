@@ -505,6 +505,7 @@ pub fn run(
 ) -> Result<Summary> {
     let started = Instant::now();
     let _lock = WriterLock::acquire(dir)?;
+    super::upgrade::upgrade_if_needed(dir, progress)?;
     let lib = Library::open_or_create(dir)?;
     let mut state = lib.state.clone();
     let excludes = {
