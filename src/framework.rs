@@ -45,6 +45,9 @@ pub struct Statement {
     pub care_act: Vec<String>,
     pub cues: Vec<Cue>,
     pub title_cues: Vec<Cue>,
+    /// Its cues fit any council service as well (partnerships, governance, improvement), so
+    /// they count fully only in a document that is about adult social care.
+    pub needs_context: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -88,19 +91,29 @@ pub struct Scoring {
 pub const DEFAULT_WEIGHTS: &[(&str, f32)] = &[
     // Statement score = weighted parts, each 0..1.
     ("density", 0.30),
-    ("section", 0.30),
-    ("coverage", 0.15),
-    ("title", 0.25),
+    ("section", 0.20),
+    ("coverage", 0.25),
+    ("title", 0.15),
     ("heading", 0.15),
     ("folder", 0.05),
     // Scales at which each part reaches about 63%.
-    ("density_scale", 4.0),
-    ("section_scale", 6.0),
-    ("title_scale", 2.5),
+    ("density_scale", 2.0),
+    ("section_scale", 9.0),
+    ("title_scale", 1.5),
     ("heading_scale", 3.0),
     ("folder_scale", 3.0),
     // A statement's share of the leading statement's evidence scales its score from this up.
-    ("share_floor", 0.6),
+    ("share_floor", 0.4),
+    // A `needs_context` statement's score is multiplied by this in a document with no adult
+    // social care context at all (a whole-council partnership policy is not QS5 evidence).
+    ("context_factor", 0.2),
+    // ...rising to 1 as the adult social care context reaches this ("adult social care" once
+    // is 3, "social care" 1.5).
+    ("context_needed", 1.5),
+    // Where this many statements are named within one stretch of about 150 words, the text is
+    // a list of the framework (a press summary of a rating, a contents page): the names there
+    // do not count as discussion of each statement.
+    ("name_list_min", 4.0),
     // Evidence categories.
     ("voice_passages", 3.0),
     ("voice_density", 1.0),
@@ -124,10 +137,10 @@ impl Scoring {
 impl Default for Scoring {
     fn default() -> Scoring {
         Scoring {
-            threshold: 0.38,
-            relative_floor: 0.40,
-            passage_words: 120,
-            passage_threshold: 3.0,
+            threshold: 0.42,
+            relative_floor: 0.50,
+            passage_words: 160,
+            passage_threshold: 2.0,
             category_secondary: 0.55,
             weights: BTreeMap::new(),
         }
@@ -261,6 +274,8 @@ struct RawStatement {
     cues: RawCues,
     #[serde(default)]
     title_cues: RawCues,
+    #[serde(default)]
+    needs_context: bool,
 }
 
 #[derive(Deserialize)]
@@ -481,6 +496,7 @@ impl Framework {
                 care_act: s.care_act.clone(),
                 cues: ctx.cues(&s.cues, &format!("statements[{i}].cues"))?,
                 title_cues: ctx.cues(&s.title_cues, &format!("statements[{i}].title_cues"))?,
+                needs_context: s.needs_context,
             });
         }
         if statements.is_empty() {

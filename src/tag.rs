@@ -259,6 +259,11 @@ pub struct Tagger<'f> {
     fw: &'f Framework,
     body: Matcher,
     title: Matcher,
+    /// Per body pattern: the statements whose title it is (part of), such as "healthier lives"
+    /// for QS2, so that a list naming the statements can be told from discussion of them.
+    names: Vec<Vec<u16>>,
+    /// Statement titles in normal form.
+    titles: Vec<String>,
 }
 
 struct PassageSpan {
@@ -296,10 +301,39 @@ impl<'f> Tagger<'f> {
         body_sets.push((Target::Adult, fw.adult_context.clone()));
         title_sets.push((Target::OutOfScope, fw.out_of_scope.clone()));
         title_sets.push((Target::Adult, fw.adult_context.clone()));
+        let body = Matcher::build(body_sets, &fw.neutral);
+        let titles: Vec<String> = fw
+            .statements
+            .iter()
+            .map(|s| normalize(&s.title).text)
+            .collect();
+        let names = body
+            .patterns
+            .iter()
+            .map(|p| {
+                p.targets
+                    .iter()
+                    .filter_map(|(t, _)| match t {
+                        Target::Statement(i) => Some(*i),
+                        _ => None,
+                    })
+                    .filter(|i| {
+                        let title = &titles[*i as usize];
+                        if p.prefix {
+                            title.contains(&format!(" {}", p.phrase))
+                        } else {
+                            title.contains(&format!(" {} ", p.phrase))
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
         Tagger {
             fw,
-            body: Matcher::build(body_sets, &fw.neutral),
+            body,
             title: Matcher::build(title_sets, &fw.neutral),
+            names,
+            titles,
         }
     }
 
@@ -350,6 +384,55 @@ impl<'f> Tagger<'f> {
             }
         }
         out
+    }
+
+    /// Marks the topic hits that name a statement inside a list of statement names: `min`
+    /// or more statements named within about 150 words of each other. A name is a statement's
+    /// whole title or two or more words of it ("healthier lives", "equity in experience"); one
+    /// word of a longer title ("improvement", "sustainability") is ordinary discussion.
+    fn name_lists(&self, norm: &str, hits: &[Hit], min: f32) -> Vec<bool> {
+        const SPAN: usize = 1000;
+        let mut listed = vec![false; hits.len()];
+        if min < 2.0 {
+            return listed;
+        }
+        let named: Vec<(usize, usize, Vec<u16>)> = hits
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !self.names[h.pattern].is_empty())
+            .filter_map(|(k, h)| {
+                let said = norm.get(h.start + 1..h.end)?;
+                let sts: Vec<u16> = self.names[h.pattern]
+                    .iter()
+                    .copied()
+                    .filter(|i| {
+                        let title = &self.titles[*i as usize];
+                        (said.contains(' ') || title.trim() == said)
+                            && title.contains(&format!(" {said} "))
+                    })
+                    .collect();
+                (!sts.is_empty()).then_some((k, h.start, sts))
+            })
+            .collect();
+        if named.len() < min as usize {
+            return listed;
+        }
+        let mut lo = 0;
+        for hi in 0..named.len() {
+            while named[hi].1 - named[lo].1 > SPAN {
+                lo += 1;
+            }
+            let window = &named[lo..=hi];
+            let mut distinct: Vec<u16> = window.iter().flat_map(|n| n.2.iter().copied()).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if distinct.len() as f32 >= min {
+                for n in window {
+                    listed[n.0] = true;
+                }
+            }
+        }
+        listed
     }
 
     /// Tags one document. Pure: the same input gives the same tags.
@@ -460,10 +543,13 @@ impl<'f> Tagger<'f> {
         let mut cue_counts: Vec<HashMap<usize, u32>> = vec![HashMap::new(); n_st];
         let mut oos_counts: HashMap<usize, u32> = HashMap::new();
         let mut adult_counts: HashMap<usize, u32> = HashMap::new();
-        for h in self.body.select(&all_hits, Family::Topic) {
+        let topic_hits = self.body.select(&all_hits, Family::Topic);
+        let listed = self.name_lists(&norm.text, &topic_hits, scoring.weight("name_list_min"));
+        for (k, h) in topic_hits.iter().enumerate() {
             let p = passage_of(norm.source_offset(h.start + 1));
-            for (t, _) in self.body.weights(&h) {
+            for (t, _) in self.body.weights(h) {
                 match t {
+                    Target::Statement(_) if listed[k] => {}
                     Target::Statement(i) => {
                         let i = i as usize;
                         *per_passage[p * n_st + i].entry(h.pattern).or_default() += 1;
@@ -610,7 +696,14 @@ impl<'f> Tagger<'f> {
                 0.0
             };
             let floor = w("share_floor").clamp(0.0, 1.0);
-            let score = raw * (floor + (1.0 - floor) * share) * relevance.powf(0.7);
+            let mut score = raw * (floor + (1.0 - floor) * share) * relevance.powf(0.7);
+            if fw.statements[s].needs_context {
+                // Graded: a council-wide report that names adult social care once among its
+                // departments is not evidence of the council's partnerships or governance in it.
+                let cf = w("context_factor").clamp(0.0, 1.0);
+                let context = (adult / w("context_needed").max(0.1)).min(1.0);
+                score *= cf + (1.0 - cf) * context;
+            }
 
             // Reasons: the strongest body cues, with counts.
             let mut cues: Vec<(usize, u32)> = cue_counts[s].iter().map(|(p, n)| (*p, *n)).collect();
@@ -1127,6 +1220,43 @@ mod tests {
             .find(|s| s.code == "QS7")
             .expect("QS7 tagged");
         assert!(qs7.reasons.iter().any(|r| r.place == "heading"));
+    }
+
+    #[test]
+    fn a_list_of_statement_names_is_not_discussion_of_each() {
+        let fw = Framework::builtin();
+        let tagger = Tagger::new(&fw);
+        let text = "CQC rates council as requires improvement\nThe regulator rated Anyshire County Council's adult social care as requires improvement. It looked at assessing needs, supporting people to live healthier lives, equity in experiences and outcomes, care provision, integration and continuity, partnerships and communities, safe systems, pathways and transitions, safeguarding, governance, management and sustainability, and learning, improvement and innovation.\nInspectors found long waits for safeguarding enquiries: section 42 enquiries were delayed and adults at risk of abuse waited weeks. The safeguarding adults board has asked for a plan.";
+        let d = doc("CQC rates council", text, Format::Html);
+        let tags = tagger.tag(&TagInput {
+            extracted: &d,
+            path: "/web/news.html",
+            root: None,
+        });
+        assert_eq!(codes(&tags), ["QS7"], "{tags:#?}");
+    }
+
+    #[test]
+    fn generic_statements_need_adult_social_care_context() {
+        let fw = Framework::builtin();
+        let tagger = Tagger::new(&fw);
+        let text = "Partnership guidance\nThis guidance explains how the council works in partnership. Partnership working with the voluntary and community sector, joint working with partners and a partnership board help us deliver shared objectives for the district. Every partnership is reviewed each year by the partnership board.";
+        let d = doc("Partnership guidance", text, Format::Html);
+        let tags = tagger.tag(&TagInput {
+            extracted: &d,
+            path: "/web/partnerships.html",
+            root: None,
+        });
+        assert!(tags.statements.is_empty(), "{tags:#?}");
+        // The same page about adult social care is QS5 evidence.
+        let text = text.replace("for the district", "for adults with care and support needs");
+        let d = doc("Partnership guidance", &text, Format::Html);
+        let tags = tagger.tag(&TagInput {
+            extracted: &d,
+            path: "/web/partnerships.html",
+            root: None,
+        });
+        assert_eq!(codes(&tags), ["QS5"], "{tags:#?}");
     }
 
     #[test]
