@@ -79,20 +79,25 @@ fn analyse(text: &str) -> Vec<String> {
     out
 }
 
-/// Whether every word of a phrase is indexed next to the one before it: a word the analyzer
-/// drops (longer than it indexes) leaves a gap no word pair spans.
-fn words_adjacent(text: &str) -> bool {
+/// The phrase cut into its adjacent word pairs, each as the text that makes it ("adult social",
+/// "social care"), or `None` when a word the analyzer drops (longer than it indexes) leaves a
+/// gap that no word pair spans.
+fn word_pairs(text: &str) -> Option<Vec<String>> {
     let mut a = schema::analyzer();
     let mut stream = a.token_stream(text);
-    let mut last: Option<usize> = None;
+    let mut last: Option<(usize, usize)> = None;
+    let mut pairs = Vec::new();
     while stream.advance() {
-        let pos = stream.token().position;
-        if last.is_some_and(|l| l + 1 != pos) {
-            return false;
+        let t = stream.token();
+        if let Some((pos, from)) = last {
+            if pos + 1 != t.position {
+                return None;
+            }
+            pairs.push(text[from..t.offset_to].to_string());
         }
-        last = Some(pos);
+        last = Some((t.position, t.offset_from));
     }
-    true
+    Some(pairs)
 }
 
 /// Lower-cased, accent-folded but unstemmed form of a prefix.
@@ -169,27 +174,48 @@ fn rewrite(ast: UserInputAst, negated: bool, hl: &mut Highlight) -> UserInputAst
                 }
                 // A phrase in the body is answered from the word-pair index: one posting
                 // list per pair instead of the positions of every word (see index::pairs).
-                let plain_phrase = lit.delimiter != Delimiter::None
+                // Pairs carry no positions, so a longer phrase is all of its pairs (rare,
+                // short lists that lead the intersection) and the word phrase, whose
+                // positions are then read only in the documents that hold every pair.
+                let plain = lit.delimiter != Delimiter::None
                     && lit.slop == 0
                     && !lit.prefix
                     && !star
-                    && words.len() >= 2
-                    && words_adjacent(&lit.phrase);
-                if plain_phrase && matches!(field.as_deref(), None | Some("body")) {
-                    let leaf = |f: &str| {
+                    && words.len() >= 2;
+                let pairs = if plain { word_pairs(&lit.phrase) } else { None };
+                if let Some(pairs) =
+                    pairs.filter(|_| matches!(field.as_deref(), None | Some("body")))
+                {
+                    let leaf = |f: &str, phrase: Option<&str>, occur: Occur| {
                         let mut l = lit.clone();
                         l.field_name = Some(f.to_string());
+                        if let Some(p) = phrase {
+                            l.phrase = p.to_string();
+                        }
                         (
-                            Some(Occur::Should),
+                            Some(occur),
                             UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(l))),
                         )
                     };
-                    let fields: &[&str] = if field.is_none() {
-                        &["title", "body_pairs", "path"]
+                    let body = if pairs.len() == 1 {
+                        leaf("body_pairs", None, Occur::Should)
                     } else {
-                        &["body_pairs"]
+                        let mut all: Vec<_> = pairs
+                            .iter()
+                            .map(|p| leaf("body_pairs", Some(p), Occur::Must))
+                            .collect();
+                        all.push(leaf("body", None, Occur::Must));
+                        (Some(Occur::Should), UserInputAst::Clause(all))
                     };
-                    return UserInputAst::Clause(fields.iter().map(|f| leaf(f)).collect());
+                    return if field.is_none() {
+                        UserInputAst::Clause(vec![
+                            leaf("title", None, Occur::Should),
+                            body,
+                            leaf("path", None, Occur::Should),
+                        ])
+                    } else {
+                        UserInputAst::Clause(vec![body])
+                    };
                 }
                 UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(lit)))
             }
@@ -497,6 +523,41 @@ mod tests {
         assert!(
             !hl.terms.contains("children"),
             "negated words are not highlighted"
+        );
+    }
+
+    #[test]
+    fn a_long_phrase_needs_every_word_pair_and_the_words_in_order() {
+        assert_eq!(
+            word_pairs("Adult social-care act").unwrap(),
+            ["Adult social", "social-care", "care act"]
+        );
+        assert_eq!(word_pairs(&format!("care {} act", "x".repeat(60))), None);
+        let mut hl = Highlight::default();
+        let out = rewrite(
+            tantivy::query_grammar::parse_query("\"adult social care\"").unwrap(),
+            false,
+            &mut hl,
+        );
+        let dbg = format!("{out:?}");
+        for part in [
+            "+\"body_pairs\":\"adult social\"",
+            "+\"body_pairs\":\"social care\"",
+            "+\"body\":\"adult social care\"",
+        ] {
+            assert!(dbg.contains(part), "{part} in {dbg}");
+        }
+        let two = format!(
+            "{:?}",
+            rewrite(
+                tantivy::query_grammar::parse_query("\"care act\"").unwrap(),
+                false,
+                &mut hl
+            )
+        );
+        assert!(
+            two.contains("\"body_pairs\":\"care act\"") && !two.contains("\"body\":"),
+            "{two}"
         );
     }
 

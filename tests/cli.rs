@@ -235,6 +235,14 @@ fn every_library_document_is_found_by_a_phrase_from_its_text() {
         assert_eq!(hits.len(), 1, "{q}: {hits:?}");
         assert!(hits[0].ends_with(file), "{q}: {hits:?}");
     }
+    // A phrase is its words in order and side by side, not the words anywhere.
+    for q in [
+        "\"circles supervision reflective\"",
+        "\"reflective circles\"",
+        "\"assistant personal employment support\"",
+    ] {
+        assert_eq!(env.search_paths(q), Vec::<String>::new(), "{q}");
+    }
     // Pages and slides are cited.
     let hit = &env.lines(&[
         "search",

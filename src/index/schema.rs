@@ -3,9 +3,9 @@
 //!
 //! Text fields use an English analyzer (lower case, accents folded, stemmed) so "safeguarding"
 //! finds "safeguarded". The body is indexed a second time as word pairs (`body_pairs`, see
-//! [`super::pairs`]) so that phrases are answered without reading every word's positions. Everything the gap report and the evidence lists need per document is
-//! also kept in one fast `summary` column, so they read 100k documents without touching the
-//! document store.
+//! [`super::pairs`]) so that phrases are answered without reading every word's positions.
+//! Everything the gap report and the evidence lists need per document is also kept in one
+//! fast `summary` column, so they read 100k documents without touching the document store.
 
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, IndexRecordOption, STORED, STRING, Schema,
@@ -74,7 +74,10 @@ pub fn unstemmed_analyzer() -> TextAnalyzer {
 const MAX_TOKEN: usize = 40;
 
 pub fn register(index: &tantivy::Index) {
-    index.tokenizers().register(TOKENIZER, analyzer());
+    index.tokenizers().register(
+        TOKENIZER,
+        TextAnalyzer::from(super::pairs::Recording::new(analyzer())),
+    );
     index.tokenizers().register(
         PAIR_TOKENIZER,
         TextAnalyzer::from(super::pairs::PairTokenizer::new(analyzer())),
@@ -107,7 +110,7 @@ pub fn build() -> (Schema, Fields) {
             TextOptions::default().set_indexing_options(
                 TextFieldIndexing::default()
                     .set_tokenizer(PAIR_TOKENIZER)
-                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                    .set_index_option(IndexRecordOption::WithFreqs),
             ),
         ),
         author: b.add_text_field("author", text_stored),
