@@ -111,7 +111,7 @@ pub struct IndexArgs {
     #[arg(long, value_name = "PERCENT", default_value_t = 20.0)]
     pub removal_limit: f64,
     /// Commit after this many documents (a crash loses at most one batch).
-    #[arg(long, value_name = "N", default_value_t = 500)]
+    #[arg(long, value_name = "N", default_value_t = 2000)]
     pub batch: usize,
 }
 
