@@ -1389,18 +1389,22 @@ fn report(results: &[Value], machine: &Value, mode: &PdfMode) -> (String, Value)
         machine["memory"].as_str().unwrap_or("?"),
         mode.name()
     );
+    // A 100k column of its own only when 100k was not measured (it then holds the extrapolation).
+    let has_100k = results
+        .iter()
+        .any(|r| r["documents"].as_u64() == Some(100_000));
     let _ = write!(s, "| measure |");
     for r in results {
         let _ = write!(s, " {} docs |", r["documents"]);
     }
-    let _ = write!(s, " 100k docs |\n|---|");
+    if !has_100k {
+        let _ = write!(s, " 100k docs |");
+    }
+    let _ = write!(s, "\n|---|");
     for _ in results {
         let _ = write!(s, "---:|");
     }
-    let _ = writeln!(s, "---:|");
-    let has_100k = results
-        .iter()
-        .any(|r| r["documents"].as_u64() == Some(100_000));
+    let _ = writeln!(s, "{}", if has_100k { "" } else { "---:|" });
     let mut extrap = serde_json::Map::new();
     let mut section = String::new();
     for m in metrics() {
@@ -1423,7 +1427,7 @@ fn report(results: &[Value], machine: &Value, mode: &PdfMode) -> (String, Value)
         let is_ratio =
             m.name.contains('/') || m.name.contains("documents/s") || m.name.contains("MB/s");
         let at_100k = if has_100k {
-            "(measured)".to_string()
+            String::new()
         } else if is_ratio {
             "–".to_string()
         } else {
@@ -1444,7 +1448,11 @@ fn report(results: &[Value], machine: &Value, mode: &PdfMode) -> (String, Value)
                 None => "–".into(),
             }
         };
-        let _ = writeln!(s, " {at_100k} |");
+        if has_100k {
+            let _ = writeln!(s);
+        } else {
+            let _ = writeln!(s, " {at_100k} |");
+        }
     }
     if !has_100k {
         let _ = writeln!(
