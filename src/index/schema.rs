@@ -110,7 +110,7 @@ pub fn build() -> (Schema, Fields) {
             TextOptions::default().set_indexing_options(
                 TextFieldIndexing::default()
                     .set_tokenizer(PAIR_TOKENIZER)
-                    .set_index_option(IndexRecordOption::WithFreqs),
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
             ),
         ),
         author: b.add_text_field("author", text_stored),
