@@ -1424,11 +1424,13 @@ fn report(results: &[Value], machine: &Value, mode: &PdfMode) -> (String, Value)
         for v in &vals {
             let _ = write!(s, " {} |", cell(*v, m.digits, m.unit));
         }
+        if has_100k {
+            let _ = writeln!(s);
+            continue;
+        }
         let is_ratio =
             m.name.contains('/') || m.name.contains("documents/s") || m.name.contains("MB/s");
-        let at_100k = if has_100k {
-            String::new()
-        } else if is_ratio {
+        let at_100k = if is_ratio {
             "–".to_string()
         } else {
             let pts: Vec<(f64, f64)> = results
@@ -1448,11 +1450,7 @@ fn report(results: &[Value], machine: &Value, mode: &PdfMode) -> (String, Value)
                 None => "–".into(),
             }
         };
-        if has_100k {
-            let _ = writeln!(s);
-        } else {
-            let _ = writeln!(s, " {at_100k} |");
-        }
+        let _ = writeln!(s, " {at_100k} |");
     }
     if !has_100k {
         let _ = writeln!(
