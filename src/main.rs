@@ -7,6 +7,11 @@ mod commands;
 use clap::Parser;
 use std::process::ExitCode;
 
+// Indexing allocates and frees a token, a term or a parsed PDF object per word; glibc's malloc
+// was about a sixth of all CPU in a 10k-document run (profiled), mimalloc's a fraction of it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes (documented in the README).
 #[repr(u8)]
 enum Exit {
