@@ -12,7 +12,6 @@ pub mod eval;
 pub mod extract;
 pub mod framework;
 pub mod index;
-pub mod memory;
 pub mod paths;
 pub mod progress;
 pub mod query;

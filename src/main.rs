@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 // Indexing allocates and frees a token, a term or a parsed PDF object per word; glibc's malloc
 // was about a sixth of all CPU in a 10k-document run (profiled), mimalloc's a fraction of it.
+// The price is memory kept for reuse: 811 MiB peak over the process tree at 100k documents
+// against 555 MiB with glibc limited to two arenas (the 1 GiB target holds; BENCHMARKS.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -28,7 +30,6 @@ enum Exit {
 }
 
 fn main() -> ExitCode {
-    evidex::memory::tune_allocator();
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

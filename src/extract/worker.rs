@@ -72,12 +72,24 @@ enum Response {
 pub fn serve(limits: Limits) -> std::io::Result<()> {
     // Panics are answered as failures below; their default message would only be noise.
     std::panic::set_hook(Box::new(|_| {}));
+    // One extraction thread for the worker's life, with a large stack: deeply nested documents
+    // are common enough that the default 8 MB would turn valid files into crashes. (A thread
+    // per file cost a thread start and a fresh allocator heap per document: about 1,000
+    // thread starts and their page faults for 1,000 files.)
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || serve_on_this_thread(&limits))?
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("the worker loop panicked")))
+}
+
+fn serve_on_this_thread(limits: &Limits) -> std::io::Result<()> {
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     for line in stdin.lock().lines() {
         let line = line?;
         let response = match serde_json::from_str::<Request>(&line) {
-            Ok(req) => run_one(paths::from_key(&req.path), &limits),
+            Ok(req) => run_one(paths::from_key(&req.path), limits),
             Err(e) => Response::Err(Failure::damaged(format!("bad request: {e}"))),
         };
         serde_json::to_writer(&mut stdout, &response)?;
@@ -88,21 +100,11 @@ pub fn serve(limits: Limits) -> std::io::Result<()> {
 }
 
 fn run_one(path: PathBuf, limits: &Limits) -> Response {
-    let limits = limits.clone();
-    // A large stack: deeply nested documents are common enough that the default 8 MB would
-    // turn valid files into crashes.
-    let handle = std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(move || super::extract_file(&path, &limits));
-    let result = match handle {
-        Ok(h) => h.join(),
-        Err(e) => {
-            return Response::Err(Failure::new(
-                Reason::Crashed,
-                format!("could not start: {e}"),
-            ));
-        }
-    };
+    // A parser's panic is this file's failure, not the worker's: the parsers keep no state
+    // between files, so the loop goes on with the next one.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        super::extract_file(&path, limits)
+    }));
     match result {
         Ok(Ok(out)) => Response::Ok(Box::new(out)),
         Ok(Err(f)) => Response::Err(f),
