@@ -56,16 +56,10 @@ pub fn normalize(src: &str) -> Normalized {
     for (i, c) in src.char_indices() {
         // Most of a council's text is ASCII: no case tables, no folding (a tenth of the
         // tagger's time went to `to_lowercase` on plain letters).
-        if c.is_ascii() {
-            if c.is_ascii_alphanumeric() {
-                text.push(c.to_ascii_lowercase());
-                offsets.push(i as u32);
-                last_space = false;
-            } else if !is_apostrophe(c) && !last_space {
-                text.push(' ');
-                offsets.push(i as u32);
-                last_space = true;
-            }
+        if c.is_ascii_alphanumeric() {
+            text.push(c.to_ascii_lowercase());
+            offsets.push(i as u32);
+            last_space = false;
             continue;
         }
         if is_apostrophe(c) {

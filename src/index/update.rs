@@ -148,8 +148,13 @@ struct Job {
 struct Done {
     job: Job,
     result: std::result::Result<Extracted, Failure>,
+}
+
+impl Done {
     /// Bytes of text held against the [`InFlight`] budget until this is stored.
-    held: usize,
+    fn held(&self) -> usize {
+        self.result.as_ref().map_or(0, |x| x.text.len())
+    }
 }
 
 /// Extracted text waiting for the writer thread, bounded in bytes rather than documents.
@@ -381,7 +386,7 @@ impl Run<'_> {
     }
 
     fn store_extraction(&mut self, done: Done) -> Result<()> {
-        let Done { job, result, .. } = done;
+        let Done { job, result } = done;
         let now = now_secs();
         for (c, _, _) in &job.files {
             // A path that held other content leaves its old document.
@@ -939,9 +944,8 @@ pub fn run(
                             worker.extract(&c.path, c.size)
                         }
                     };
-                    let held = result.as_ref().map_or(0, |x| x.text.len());
-                    if !in_flight.acquire(held) || done_tx.send(Done { job, result, held }).is_err()
-                    {
+                    let done = Done { job, result };
+                    if !in_flight.acquire(done.held()) || done_tx.send(done).is_err() {
                         break;
                     }
                 }
@@ -958,7 +962,7 @@ pub fn run(
         });
         for done in done_rx {
             let shown = paths::display(&done.job.files[0].0.path);
-            let held = done.held;
+            let held = done.held();
             run.store_extraction(done)?;
             in_flight.release(held);
             progress.tick(&shown);
