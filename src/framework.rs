@@ -5,16 +5,22 @@
 //! with `--framework FILE`. Mistakes are reported with the file, line and field, because the
 //! person editing the file is a librarian, not a developer.
 
+use crate::model::TextModel;
 use crate::textnorm::normalize_phrase;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use toml::Spanned;
 
 /// The framework evidex ships with.
 pub const BUILTIN_SOURCE: &str = include_str!("../schema/cqc-la.toml");
 pub const BUILTIN_NAME: &str = "schema/cqc-la.toml (built in)";
+/// The text model the built-in framework names; a copy of the framework that names it finds
+/// it here when the file is not beside the copy.
+pub const BUILTIN_MODEL_NAME: &str = "cqc-la.model.json";
+pub const BUILTIN_MODEL: &str = include_str!("../schema/cqc-la.model.json");
 
 /// A phrase with a weight, in normal form (see [`crate::textnorm`]).
 #[derive(Clone, Debug, PartialEq)]
@@ -169,10 +175,27 @@ pub struct Framework {
     pub out_of_scope: Vec<Cue>,
     pub adult_context: Vec<Cue>,
     pub dates: DateLabels,
+    /// The text model blended with the cues (`[model]`), if the framework names one.
+    pub model: Option<ModelUse>,
     /// Where it was loaded from, for messages.
     pub origin: String,
-    /// A hash of the file's content: tags record it, and a change re-tags the library.
+    /// A hash of the file's content (and its model's): tags record it, and a change re-tags
+    /// the library.
     pub fingerprint: String,
+}
+
+/// A text model and how much it counts.
+#[derive(Clone, Debug)]
+pub struct ModelUse {
+    pub model: Arc<TextModel>,
+    /// The file it came from, for reasons and messages.
+    pub file: String,
+    /// A statement's score is the larger of its cue score and `(1 - weight) * cue score +
+    /// weight * model probability`.
+    pub weight: f32,
+    /// The category is chosen on `(1 - category_weight) * cue share + category_weight * model
+    /// probability`.
+    pub category_weight: f32,
 }
 
 /// A mistake in a framework file, located for the person who made it.
@@ -218,6 +241,16 @@ struct RawFile {
     doc_types: Vec<RawDocType>,
     #[serde(default)]
     dates: Option<RawDates>,
+    #[serde(default)]
+    model: Option<RawModelUse>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModelUse {
+    file: Spanned<String>,
+    weight: Option<Spanned<f32>>,
+    category_weight: Option<Spanned<f32>>,
 }
 
 #[derive(Deserialize)]
@@ -363,6 +396,52 @@ impl Ctx<'_> {
         })
     }
 
+    /// Reads the `[model]` file (beside the framework, else the built-in copy of the same name).
+    fn model(
+        &self,
+        raw: &RawModelUse,
+        dir: Option<&Path>,
+        fingerprint: &mut blake3::Hasher,
+    ) -> Result<ModelUse, FrameworkError> {
+        let name = raw.file.get_ref();
+        let path = dir.unwrap_or(Path::new("")).join(name);
+        let (src, shown) = match std::fs::read_to_string(&path) {
+            Ok(s) => (s, path.display().to_string()),
+            Err(_) if name == BUILTIN_MODEL_NAME => {
+                (BUILTIN_MODEL.to_string(), format!("{name} (built in)"))
+            }
+            Err(e) => {
+                return self.err(
+                    raw.file.span(),
+                    "model.file".into(),
+                    format!("cannot read the model {}: {e}", path.display()),
+                );
+            }
+        };
+        let model = TextModel::parse(&src).map_err(|m| FrameworkError {
+            file: shown.clone(),
+            line: None,
+            field: String::new(),
+            message: format!("{m} (retrain it with schema/model/train.py)"),
+        })?;
+        let fraction = |v: &Option<Spanned<f32>>, field: &str, default: f32| match v {
+            None => Ok(default),
+            Some(v) if (0.0..=1.0).contains(v.get_ref()) => Ok(*v.get_ref()),
+            Some(v) => self.err(
+                v.span(),
+                format!("model.{field}"),
+                format!("{} is out of range (use 0 to 1)", v.get_ref()),
+            ),
+        };
+        fingerprint.update(src.as_bytes());
+        Ok(ModelUse {
+            model: Arc::new(model),
+            file: shown,
+            weight: fraction(&raw.weight, "weight", 0.5)?,
+            category_weight: fraction(&raw.category_weight, "category_weight", 0.5)?,
+        })
+    }
+
     fn cues(&self, raw: &RawCues, field: &str) -> Result<Vec<Cue>, FrameworkError> {
         let mut out: Vec<Cue> = Vec::new();
         for (phrase, weight) in raw {
@@ -405,7 +484,13 @@ impl Ctx<'_> {
 impl Framework {
     /// The framework evidex ships with.
     pub fn builtin() -> Framework {
-        Framework::parse(BUILTIN_SOURCE, BUILTIN_NAME).expect("the built-in framework is valid")
+        static BUILTIN: std::sync::OnceLock<Framework> = std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                Framework::parse(BUILTIN_SOURCE, BUILTIN_NAME)
+                    .expect("the built-in framework is valid")
+            })
+            .clone()
     }
 
     pub fn load(path: &Path) -> Result<Framework, FrameworkError> {
@@ -415,10 +500,20 @@ impl Framework {
             field: String::new(),
             message: format!("cannot read the framework file: {e}"),
         })?;
-        Framework::parse(&src, &path.display().to_string())
+        Framework::parse_in(&src, &path.display().to_string(), path.parent())
     }
 
+    /// Parses a framework; a `[model]` file is looked for in the current folder.
     pub fn parse(src: &str, file: &str) -> Result<Framework, FrameworkError> {
+        Framework::parse_in(src, file, None)
+    }
+
+    /// Parses a framework whose `[model]` file is named relative to `dir`.
+    pub fn parse_in(
+        src: &str,
+        file: &str,
+        dir: Option<&Path>,
+    ) -> Result<Framework, FrameworkError> {
         let ctx = Ctx { file, src };
         let raw: RawFile = toml::from_str(src).map_err(|e| {
             let line = e.span().map(|s| ctx.line(s));
@@ -621,6 +716,12 @@ impl Framework {
             issued: d.issued.iter().map(|l| normalize_phrase(l)).collect(),
             review: d.review.iter().map(|l| normalize_phrase(l)).collect(),
         });
+        let mut fingerprint = blake3::Hasher::new();
+        fingerprint.update(src.as_bytes());
+        let model = match &raw.model {
+            None => None,
+            Some(m) => Some(ctx.model(m, dir, &mut fingerprint)?),
+        };
         Ok(Framework {
             id: raw.framework.id,
             title: raw.framework.title,
@@ -654,8 +755,9 @@ impl Framework {
                 "adult_context.cues",
             )?,
             dates: dates.unwrap_or_default(),
+            model,
             origin: file.to_string(),
-            fingerprint: blake3::hash(src.as_bytes()).to_hex()[..16].to_string(),
+            fingerprint: fingerprint.finalize().to_hex()[..16].to_string(),
         })
     }
 
@@ -767,6 +869,42 @@ mod tests {
             BUILTIN_SOURCE.replacen("\"needs assessment*\" = 3", "\"needs assessment*\" = 30", 1);
         let err = Framework::parse(&src, "w.toml").unwrap_err();
         assert!(err.to_string().contains("out of range"), "{err}");
+    }
+
+    #[test]
+    fn a_model_is_read_beside_the_framework_and_counts_in_its_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = BUILTIN_SOURCE.replace(BUILTIN_MODEL_NAME, "council.model.json");
+        let model = |w: f32| {
+            format!(
+                r#"{{"format":"evidex-text-model/1","max_words":100,"terms":["a1"],"idf":[1.0],
+                  "statements":{{"labels":["QS1"],"intercept":[0.0],"weights":[[{w}]]}}}}"#
+            )
+        };
+        let path = dir.path().join("council.model.json");
+        std::fs::write(&path, model(1.0)).unwrap();
+        let a = Framework::parse_in(&src, "council.toml", Some(dir.path())).unwrap();
+        assert!(
+            a.model
+                .as_ref()
+                .unwrap()
+                .file
+                .ends_with("council.model.json")
+        );
+        std::fs::write(&path, model(2.0)).unwrap();
+        let b = Framework::parse_in(&src, "council.toml", Some(dir.path())).unwrap();
+        assert_ne!(a.fingerprint, b.fingerprint);
+
+        std::fs::write(&path, "{\"format\": \"something else\"}").unwrap();
+        let err = Framework::parse_in(&src, "council.toml", Some(dir.path())).unwrap_err();
+        assert!(err.file.ends_with("council.model.json"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+        let err = Framework::parse_in(&src, "council.toml", Some(dir.path())).unwrap_err();
+        assert_eq!(err.field, "model.file", "{err}");
+        assert!(err.line.is_some(), "{err}");
+        // A copy of the built-in framework away from schema/ still finds the built-in model.
+        let c = Framework::parse_in(BUILTIN_SOURCE, "copy.toml", Some(dir.path())).unwrap();
+        assert!(c.model.is_some());
     }
 
     #[test]

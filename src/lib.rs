@@ -12,6 +12,7 @@ pub mod eval;
 pub mod extract;
 pub mod framework;
 pub mod index;
+pub mod model;
 pub mod paths;
 pub mod progress;
 pub mod query;

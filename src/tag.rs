@@ -14,6 +14,7 @@
 use crate::dates::{DateSource, document_dates};
 use crate::extract::{Extracted, Format, Heading};
 use crate::framework::{Cue, Framework};
+use crate::model::Judgement;
 use crate::textnorm::{Normalized, normalize};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
@@ -661,11 +662,26 @@ impl<'f> Tagger<'f> {
             .map(|s| (0..n_p).map(|p| ps[p * n_st + s]).sum::<f32>() + 2.0 * title_score[s])
             .collect();
         let max_total = totals.iter().cloned().fold(0.0f32, f32::max);
+        // The text model's view, blended in below: it catches statements discussed in words
+        // no cue holds.
+        let features = fw.model.as_ref().map(|m| m.model.features(&norm.text));
+        let mut judged: Vec<Option<Judgement>> = vec![None; n_st];
+        if let (Some(m), Some(f)) = (&fw.model, &features) {
+            for (code, j) in m.model.statements(f) {
+                if let Some(i) = fw.statement_index(&code) {
+                    judged[i] = Some(j);
+                }
+            }
+        }
+        let model_weight = fw.model.as_ref().map_or(0.0, |m| m.weight);
         let mut scored: Vec<TagScore> = Vec::new();
         for s in 0..n_st {
             let col: Vec<f32> = (0..n_p).map(|p| ps[p * n_st + s]).collect();
             let sum: f32 = col.iter().sum();
-            if sum == 0.0 && title_score[s] == 0.0 && folder_score[s] == 0.0 {
+            let model_part = judged[s]
+                .as_ref()
+                .map_or(0.0, |j| model_weight * j.probability);
+            if sum == 0.0 && title_score[s] == 0.0 && folder_score[s] == 0.0 && model_part < 0.1 {
                 continue;
             }
             let strong = col
@@ -696,14 +712,17 @@ impl<'f> Tagger<'f> {
                 0.0
             };
             let floor = w("share_floor").clamp(0.0, 1.0);
-            let mut score = raw * (floor + (1.0 - floor) * share) * relevance.powf(0.7);
+            // How surely the page is about adult social care at all; it gates the model too,
+            // which reads topic, not whose services.
+            let mut gate = relevance.powf(0.7);
             if fw.statements[s].needs_context {
                 // Graded: a council-wide report that names adult social care once among its
                 // departments is not evidence of the council's partnerships or governance in it.
                 let cf = w("context_factor").clamp(0.0, 1.0);
                 let context = (adult / w("context_needed").max(0.1)).min(1.0);
-                score *= cf + (1.0 - cf) * context;
+                gate *= cf + (1.0 - cf) * context;
             }
+            let mut score = raw * (floor + (1.0 - floor) * share) * gate;
 
             // Reasons: the strongest body cues, with counts.
             let mut cues: Vec<(usize, u32)> = cue_counts[s].iter().map(|(p, n)| (*p, *n)).collect();
@@ -720,6 +739,16 @@ impl<'f> Tagger<'f> {
                     phrase: self.body.patterns[pat].phrase.clone(),
                     count: n,
                 });
+            }
+            if let Some(j) = &judged[s] {
+                // The model can raise a statement the cues under-read, never lower one they
+                // found: on pages neither was tuned on, blending both ways cost recall on one
+                // set as much as it gained precision on another (BENCHMARKS.md).
+                let blended = (1.0 - model_weight) * score + gate * model_part;
+                if blended > score {
+                    score = blended;
+                    rs.extend(model_reasons(j));
+                }
             }
             let best = col
                 .iter()
@@ -854,7 +883,28 @@ impl<'f> Tagger<'f> {
             }
             cat_score[c] = v;
         }
-        let cat_total: f32 = cat_score.iter().sum::<f32>().max(1e-6);
+        let mut cat_total: f32 = cat_score.iter().sum::<f32>().max(1e-6);
+        if let (Some(m), Some(f)) = (&fw.model, &features) {
+            // Blend each category's share of the cue evidence with the model's probability.
+            let cw = m.category_weight;
+            let judged = m.model.categories(f);
+            if !judged.is_empty() {
+                let mut blended = vec![0f32; n_cat];
+                for (c, cat) in fw.categories.iter().enumerate().filter(|(_, c)| c.enabled) {
+                    let p = judged.iter().find(|(code, _)| *code == cat.code);
+                    let share = cat_score[c] / cat_total;
+                    blended[c] = (1.0 - cw) * share + cw * p.map_or(0.0, |(_, j)| j.probability);
+                    if let Some((_, j)) = p.filter(|(_, j)| cw * j.probability >= 0.1) {
+                        cat_reasons[c].extend(model_reasons(j));
+                    }
+                }
+                let total: f32 = blended.iter().sum::<f32>().max(1e-6);
+                for c in 0..n_cat {
+                    cat_score[c] = blended[c] * cat_total / total;
+                }
+                cat_total = cat_score.iter().sum::<f32>().max(1e-6);
+            }
+        }
         let primary = cat_score
             .iter()
             .enumerate()
@@ -983,6 +1033,16 @@ fn derive_headings(text: &str) -> Vec<Heading> {
 }
 
 /// Title cues plus body cues (a body cue in a title counts too), title weights first.
+/// The words that weighed most in the model's judgement, as reasons.
+fn model_reasons(j: &Judgement) -> impl Iterator<Item = Reason> + '_ {
+    j.top_terms.iter().take(3).map(|t| Reason {
+        source: "model".into(),
+        place: "body".into(),
+        phrase: t.clone(),
+        count: 0,
+    })
+}
+
 fn merge(title: &[Cue], body: &[Cue]) -> Vec<Cue> {
     let mut out: Vec<Cue> = title.to_vec();
     for c in body {
@@ -1086,6 +1146,77 @@ mod tests {
 
     fn codes(t: &Tags) -> Vec<&str> {
         t.statements.iter().map(|s| s.code.as_str()).collect()
+    }
+
+    /// The built-in framework with a one-word model: "wibble" means QS2.
+    fn with_wibble_model() -> Framework {
+        let mut fw = Framework::builtin();
+        let model = crate::model::TextModel::parse(
+            r#"{"format":"evidex-text-model/1","max_words":3000,"terms":["wibble"],"idf":[1.0],
+                "statements":{"labels":["QS2"],"intercept":[-2.0],"weights":[[6.0]]}}"#,
+        )
+        .unwrap();
+        fw.model = Some(crate::framework::ModelUse {
+            model: std::sync::Arc::new(model),
+            file: "wibble.json".into(),
+            weight: 0.5,
+            category_weight: 0.5,
+        });
+        fw
+    }
+
+    #[test]
+    fn the_model_raises_what_the_cues_miss_and_says_so() {
+        let fw = with_wibble_model();
+        let tagger = Tagger::new(&fw);
+        let text = "Wibble at home\nThe wibble team visits adults with care and support needs at home. Adult social care arranges the wibble.";
+        let d = doc("Wibble at home", text, Format::Html);
+        let input = TagInput {
+            extracted: &d,
+            path: "/web/wibble.html",
+            root: None,
+        };
+        let tags = tagger.tag(&input);
+        assert_eq!(codes(&tags), ["QS2"], "{tags:#?}");
+        let reasons = &tags.statements[0].reasons;
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.source == "model" && r.phrase == "wibble"),
+            "{reasons:?}"
+        );
+        // Without the model, no cue reads it.
+        let mut no_model = Framework::builtin();
+        no_model.model = None;
+        assert!(Tagger::new(&no_model).tag(&input).statements.is_empty());
+    }
+
+    #[test]
+    fn the_model_never_lowers_a_cue_score_nor_tags_other_services() {
+        let fw = with_wibble_model();
+        let mut cues_only = Framework::builtin();
+        cues_only.model = None;
+        let text = "Direct payments\nA direct payment is money from adult social care so you can arrange your own care and support. You can use a direct payment to employ a personal assistant. We review your direct payment after six weeks.";
+        let d = doc("Direct payments", text, Format::Html);
+        let input = TagInput {
+            extracted: &d,
+            path: "/web/dp.html",
+            root: None,
+        };
+        let with = Tagger::new(&fw).tag(&input);
+        let without = Tagger::new(&cues_only).tag(&input);
+        assert_eq!(codes(&with), codes(&without));
+        assert_eq!(with.statements[0].score, without.statements[0].score);
+        // A council tax page full of the model's word stays untagged: the model reads topic,
+        // not whose service, so the adult social care gate applies to it too.
+        let text = "Council tax wibble\nWibble your council tax bill online. Council tax bills are sent in March. Contact the council tax team about your wibble.";
+        let d = doc("Council tax wibble", text, Format::Html);
+        let tags = Tagger::new(&fw).tag(&TagInput {
+            extracted: &d,
+            path: "/web/ct.html",
+            root: None,
+        });
+        assert!(tags.statements.is_empty(), "{tags:#?}");
     }
 
     #[test]

@@ -166,8 +166,16 @@ pub fn write_gaps(r: &GapReport, w: &mut impl Write, st: Style) -> io::Result<()
 }
 
 fn reasons_line(reasons: &[Reason]) -> String {
+    // The text model's words go last, as one item, so they never crowd out the cues.
+    let words: Vec<String> = reasons
+        .iter()
+        .filter(|r| r.source == "model")
+        .map(|r| format!("\"{}\"", r.phrase))
+        .collect();
+    let model = (!words.is_empty()).then(|| format!("model: {}", words.join(" ")));
     reasons
         .iter()
+        .filter(|r| r.source != "model")
         .take(6)
         .map(|r| {
             let who = if r.source == "librarian" {
@@ -181,6 +189,7 @@ fn reasons_line(reasons: &[Reason]) -> String {
                 format!("{who}\"{}\" ({})", r.phrase, r.place)
             }
         })
+        .chain(model)
         .collect::<Vec<_>>()
         .join(", ")
 }
