@@ -883,7 +883,7 @@ impl<'f> Tagger<'f> {
             }
             cat_score[c] = v;
         }
-        let mut cat_total: f32 = cat_score.iter().sum::<f32>().max(1e-6);
+        let cat_total: f32 = cat_score.iter().sum::<f32>().max(1e-6);
         if let (Some(m), Some(f)) = (&fw.model, &features) {
             // Blend each category's share of the cue evidence with the model's probability.
             let cw = m.category_weight;
@@ -898,11 +898,12 @@ impl<'f> Tagger<'f> {
                         cat_reasons[c].extend(model_reasons(j));
                     }
                 }
+                // Rescaled to the cue total, so the secondary-category bars below still apply
+                // (and the total is unchanged).
                 let total: f32 = blended.iter().sum::<f32>().max(1e-6);
                 for c in 0..n_cat {
                     cat_score[c] = blended[c] * cat_total / total;
                 }
-                cat_total = cat_score.iter().sum::<f32>().max(1e-6);
             }
         }
         let primary = cat_score
@@ -1032,7 +1033,6 @@ fn derive_headings(text: &str) -> Vec<Heading> {
     out
 }
 
-/// Title cues plus body cues (a body cue in a title counts too), title weights first.
 /// The words that weighed most in the model's judgement, as reasons.
 fn model_reasons(j: &Judgement) -> impl Iterator<Item = Reason> + '_ {
     j.top_terms.iter().take(3).map(|t| Reason {
@@ -1043,6 +1043,7 @@ fn model_reasons(j: &Judgement) -> impl Iterator<Item = Reason> + '_ {
     })
 }
 
+/// Title cues plus body cues (a body cue in a title counts too), title weights first.
 fn merge(title: &[Cue], body: &[Cue]) -> Vec<Cue> {
     let mut out: Vec<Cue> = title.to_vec();
     for c in body {
