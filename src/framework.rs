@@ -93,6 +93,12 @@ pub struct Scoring {
     pub weights: BTreeMap<String, f32>,
 }
 
+/// The revision of the tagger's arithmetic. It counts in every framework's fingerprint, so a
+/// new evidex that scores differently re-tags an existing index (from its stored text) instead
+/// of leaving tags of the old reckoning beside new ones. Raise it with any change to how
+/// src/tag.rs scores or to the defaults below.
+pub const SCORING_REVISION: u32 = 2;
+
 /// The weights the tagger uses, with their defaults; `[scoring.weights]` may override any.
 pub const DEFAULT_WEIGHTS: &[(&str, f32)] = &[
     // Statement score = weighted parts, each 0..1.
@@ -108,6 +114,9 @@ pub const DEFAULT_WEIGHTS: &[(&str, f32)] = &[
     ("title_scale", 1.5),
     ("heading_scale", 3.0),
     ("folder_scale", 3.0),
+    // Density and coverage are judged over a statement's best this-many passages (about 160
+    // words each): a section of that length is discussion, not a passing mention.
+    ("focus_passages", 4.0),
     // A statement's share of the leading statement's evidence scales its score from this up.
     ("share_floor", 0.4),
     // A `needs_context` statement's score is multiplied by this in a document with no adult
@@ -717,6 +726,7 @@ impl Framework {
             review: d.review.iter().map(|l| normalize_phrase(l)).collect(),
         });
         let mut fingerprint = blake3::Hasher::new();
+        fingerprint.update(&SCORING_REVISION.to_le_bytes());
         fingerprint.update(src.as_bytes());
         let model = match &raw.model {
             None => None,

@@ -4,9 +4,10 @@
 //! Long documents are judged passage by passage, not by raw keyword counts: the text is cut
 //! into passages of about `passage_words` words, each passage is scored for each statement from
 //! the cue phrases in it (and the heading it sits under), and a statement's score combines how
-//! densely the document discusses it, how much of the document does, whether the title, file
-//! name or folder names it, and how it compares with the document's leading statement. A
-//! cabinet report that mentions all nine statements is tagged only with those it dwells on;
+//! densely it is discussed where it is discussed (its best few passages), how much of the
+//! document discusses it, whether the title, file name or folder names it, and how it compares
+//! with the document's leading statement. A cabinet report that mentions all nine statements
+//! is tagged only with those it dwells on, an annual report with a section on each with each;
 //! a short page about direct payments is QS2, not everything that shares a word with it.
 //! Pages about other council services (council tax, bins, children's services) are recognised
 //! by their own cues and pulled down.
@@ -684,23 +685,30 @@ impl<'f> Tagger<'f> {
             if sum == 0.0 && title_score[s] == 0.0 && folder_score[s] == 0.0 && model_part < 0.1 {
                 continue;
             }
+            let w = |k: &str| scoring.weight(k);
             let strong = col
                 .iter()
                 .filter(|v| **v >= scoring.passage_threshold)
                 .count();
-            let density = sum / n_p as f32;
-            let coverage = strong as f32 / n_p as f32;
+            // How densely it is discussed where it is discussed: over its best `focus_passages`
+            // passages, so a long report with a section on each statement (a CQC assessment, an
+            // annual report) is evidence for each, while a mention in one passage stays thin.
+            // A document no longer than that is judged as a whole, as before.
+            let focus = (w("focus_passages").max(1.0) as usize).min(n_p);
+            let mut best_first = col.clone();
+            best_first.sort_by(|a, b| b.total_cmp(a));
+            let density = best_first[..focus].iter().sum::<f32>() / focus as f32;
+            let coverage = (strong as f32 / focus as f32).max(2.0 * strong as f32 / n_p as f32);
             // The densest run of three passages: a section devoted to the statement shows
             // here, a scattering of passing mentions does not.
             let window = 3.min(n_p);
             let section = (0..=n_p - window)
                 .map(|i| col[i..i + window].iter().sum::<f32>() / window as f32)
                 .fold(0.0f32, f32::max);
-            let w = |k: &str| scoring.weight(k);
             let parts = [
                 (w("density"), sat(density, w("density_scale"))),
                 (w("section"), sat(section, w("section_scale"))),
-                (w("coverage"), (coverage * 2.0).min(1.0)),
+                (w("coverage"), coverage.min(1.0)),
                 (w("title"), sat(title_score[s], w("title_scale"))),
                 (w("heading"), sat(heading_hits[s], w("heading_scale"))),
                 (w("folder"), sat(folder_score[s], w("folder_scale"))),
@@ -1328,6 +1336,42 @@ mod tests {
         let qs4 = &tags.statements[0];
         assert!(qs4.coverage.unwrap().0 >= 1);
         assert!(qs4.passage.is_some());
+    }
+
+    #[test]
+    fn long_report_with_a_section_on_each_statement_is_evidence_for_each() {
+        // An annual report or CQC assessment gives each statement its own section: each is
+        // a small share of the whole, but a section of several passages is discussion, not a
+        // passing mention. Judged on the whole document's density, only two were tagged.
+        let fw = Framework::builtin();
+        let tagger = Tagger::new(&fw);
+        let sections = [
+            "Safeguarding adults concerns were triaged by the hub and Section 42 enquiries followed within two days.",
+            "The market position statement sets out commissioning intentions for home care and care homes.",
+            "Needs assessments and carers assessments were completed within 28 days of the first contact.",
+            "Reablement helped people regain independence at home, and equipment and adaptations were fitted quickly.",
+            "Hospital discharge and transitions from children's services to adult services were planned early.",
+            "Learning from complaints and co-production with people who use services shaped the improvement plan.",
+        ];
+        let filler = [
+            "The team met monthly through the year in the civic centre and in local libraries.",
+            "Figures in this section are drawn from the council's own records for the year to March.",
+        ];
+        let mut text = String::from("Adult social care annual report\n");
+        for s in sections {
+            for k in 0..20 {
+                text.push_str(&format!("{s} {}\n", filler[k % 2]));
+            }
+        }
+        let d = doc("Adult social care annual report", &text, Format::Pdf);
+        let tags = tagger.tag(&TagInput {
+            extracted: &d,
+            path: "/x/annual-report.pdf",
+            root: None,
+        });
+        let mut got = codes(&tags);
+        got.sort();
+        assert_eq!(got, ["QS1", "QS2", "QS4", "QS6", "QS7", "QS9"], "{tags:#?}");
     }
 
     #[test]
