@@ -72,8 +72,9 @@ pub struct Category {
 pub struct DocType {
     pub code: String,
     pub title: String,
-    /// Index into [`Framework::categories`].
-    pub category: usize,
+    /// Index into [`Framework::categories`]: the voice documents of this type usually carry,
+    /// if the type says anything about it.
+    pub category: Option<usize>,
     /// Stays current while within its stated review date (policies, strategies).
     pub reviewable: bool,
     pub cues: Vec<Cue>,
@@ -97,7 +98,7 @@ pub struct Scoring {
 /// new evidex that scores differently re-tags an existing index (from its stored text) instead
 /// of leaving tags of the old reckoning beside new ones. Raise it with any change to how
 /// src/tag.rs scores or to the defaults below.
-pub const SCORING_REVISION: u32 = 2;
+pub const SCORING_REVISION: u32 = 3;
 
 /// The weights the tagger uses, with their defaults; `[scoring.weights]` may override any.
 pub const DEFAULT_WEIGHTS: &[(&str, f32)] = &[
@@ -358,7 +359,8 @@ fn yes() -> bool {
 struct RawDocType {
     code: Spanned<String>,
     title: String,
-    category: Spanned<String>,
+    #[serde(default)]
+    category: Option<Spanned<String>>,
     #[serde(default)]
     reviewable: bool,
     #[serde(default)]
@@ -650,20 +652,25 @@ impl Framework {
 
         let mut doc_types = Vec::new();
         for (i, d) in raw.doc_types.iter().enumerate() {
-            let Some(category) = categories
-                .iter()
-                .position(|c| &c.code == d.category.get_ref())
-            else {
-                let known: Vec<&str> = categories.iter().map(|c| c.code.as_str()).collect();
-                return ctx.err(
-                    d.category.span(),
-                    format!("doc_types[{i}].category"),
-                    format!(
-                        "unknown category '{}' (known: {})",
-                        d.category.get_ref(),
-                        known.join(", ")
-                    ),
-                );
+            // A type that says nothing about whose voice it carries (a press article quotes
+            // anyone) names no category.
+            let category = match &d.category {
+                None => None,
+                Some(code) => match categories.iter().position(|c| &c.code == code.get_ref()) {
+                    Some(c) => Some(c),
+                    None => {
+                        let known: Vec<&str> = categories.iter().map(|c| c.code.as_str()).collect();
+                        return ctx.err(
+                            code.span(),
+                            format!("doc_types[{i}].category"),
+                            format!(
+                                "unknown category '{}' (known: {})",
+                                code.get_ref(),
+                                known.join(", ")
+                            ),
+                        );
+                    }
+                },
             };
             doc_types.push(DocType {
                 code: d.code.get_ref().clone(),
@@ -676,11 +683,10 @@ impl Framework {
             });
         }
         if !doc_types.iter().any(|d| d.code == "other") {
-            let category = categories.iter().position(|c| c.default).unwrap_or(0);
             doc_types.push(DocType {
                 code: "other".into(),
                 title: "Other".into(),
-                category,
+                category: None,
                 reviewable: false,
                 cues: vec![],
                 title_cues: vec![],
@@ -879,6 +885,27 @@ mod tests {
             BUILTIN_SOURCE.replacen("\"needs assessment*\" = 3", "\"needs assessment*\" = 30", 1);
         let err = Framework::parse(&src, "w.toml").unwrap_err();
         assert!(err.to_string().contains("out of range"), "{err}");
+
+        let src = BUILTIN_SOURCE.replacen(
+            "category = \"processes\"\nreviewable = true",
+            "category = \"procesess\"\nreviewable = true",
+            1,
+        );
+        let err = Framework::parse(&src, "t.toml").unwrap_err();
+        assert!(err.field.starts_with("doc_types[0].category"), "{err}");
+        assert!(err.to_string().contains("unknown category"), "{err}");
+    }
+
+    #[test]
+    fn a_document_type_may_say_nothing_about_voice() {
+        let f = Framework::builtin();
+        let press = f.doc_types.iter().find(|d| d.code == "press_article");
+        assert_eq!(press.map(|d| d.category), Some(None));
+        let policy = f.doc_types.iter().find(|d| d.code == "policy").unwrap();
+        assert_eq!(
+            policy.category,
+            f.categories.iter().position(|c| c.code == "processes")
+        );
     }
 
     #[test]

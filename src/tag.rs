@@ -843,7 +843,7 @@ impl<'f> Tagger<'f> {
             Some(i) => (
                 fw.doc_types[i].code.clone(),
                 std::mem::take(&mut dt_reasons[i]),
-                Some(fw.doc_types[i].category),
+                fw.doc_types[i].category,
             ),
             None => ("other".to_string(), Vec::new(), None),
         };
@@ -1372,6 +1372,24 @@ mod tests {
         let mut got = codes(&tags);
         got.sort();
         assert_eq!(got, ["QS1", "QS2", "QS4", "QS6", "QS7", "QS9"], "{tags:#?}");
+    }
+
+    #[test]
+    fn an_ombudsman_decision_carries_the_complainants_experience() {
+        let fw = Framework::builtin();
+        let tagger = Tagger::new(&fw);
+        let text = "Summary: Ms X complained the Council delayed assessing her son's needs and \
+            producing a support plan. This caused Ms X distress and uncertainty. The Council has \
+            agreed to apologise to Ms X and her son.\nThe complaint\nMs X complained the Council \
+            delayed carrying out a needs assessment which she requested in November. She says \
+            this left her son without support and caused the family significant frustration.\n";
+        let d = doc("Decision 24 016 356", text, Format::Html);
+        let tags = tagger.tag(&TagInput {
+            extracted: &d,
+            path: "/x/decision.html",
+            root: None,
+        });
+        assert_eq!(tags.categories[0].code, "people_experience", "{tags:#?}");
     }
 
     #[test]
