@@ -985,6 +985,9 @@ impl<'f> Tagger<'f> {
     }
 }
 
+/// How many non-empty lines after a candidate heading may pass before its paragraph.
+const HEADING_LOOKAHEAD: usize = 3;
+
 /// Headings for text that does not mark them (plain text, many PDFs): short lines that do not
 /// end like a sentence and are followed by a paragraph.
 fn derive_headings(text: &str) -> Vec<Heading> {
@@ -1012,11 +1015,15 @@ fn derive_headings(text: &str) -> Vec<Heading> {
         if !(first.is_uppercase() || first.is_ascii_digit()) {
             continue;
         }
-        let next = lines[i + 1..]
+        // Followed by a paragraph, perhaps after a few short lines: a CQC report puts "Score: 3"
+        // and the score's wording between a statement's name and its findings, and a report's
+        // sub-heading may follow its heading directly.
+        let followed_by_text = lines[i + 1..]
             .iter()
             .map(|(_, l)| l.trim())
-            .find(|l| !l.is_empty());
-        let followed_by_text = next.is_some_and(|n| n.split_whitespace().count() >= 8);
+            .filter(|l| !l.is_empty())
+            .take(HEADING_LOOKAHEAD)
+            .any(|l| l.split_whitespace().count() >= 8);
         if !followed_by_text {
             continue;
         }
@@ -1390,6 +1397,18 @@ mod tests {
             root: None,
         });
         assert_eq!(tags.categories[0].code, "people_experience", "{tags:#?}");
+    }
+
+    #[test]
+    fn headings_are_found_in_plain_text_even_before_a_score_line() {
+        // As a CQC assessment report reads once its PDF is text.
+        let text = "Local authority assessment\nSafeguarding\nScore: 3\n3 - Evidence shows a good \
+            standard\nThe local authority had effective systems to protect people from abuse and \
+            neglect.\nContact us\nMenu\nHome\n";
+        let found: Vec<String> = derive_headings(text).into_iter().map(|h| h.text).collect();
+        assert!(found.contains(&"Safeguarding".to_string()), "{found:?}");
+        // A run of short lines with no paragraph after it is a menu, not headings.
+        assert!(!found.contains(&"Menu".to_string()), "{found:?}");
     }
 
     #[test]
