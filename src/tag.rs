@@ -1160,6 +1160,16 @@ mod tests {
         }
     }
 
+    /// Tags a document with the built-in framework.
+    fn tag(d: &Extracted, path: &str, root: Option<&str>) -> Tags {
+        let fw = Framework::builtin();
+        Tagger::new(&fw).tag(&TagInput {
+            extracted: d,
+            path,
+            root,
+        })
+    }
+
     fn codes(t: &Tags) -> Vec<&str> {
         t.statements.iter().map(|s| s.code.as_str()).collect()
     }
@@ -1252,19 +1262,13 @@ mod tests {
 
     #[test]
     fn direct_payments_page_is_qs2_only() {
-        let fw = Framework::builtin();
-        let tagger = Tagger::new(&fw);
         let text = "Direct payments\nA direct payment is money from the council so you can arrange your own care and support instead of us arranging it. You need an assessment first to show you have eligible needs. Direct payments give you choice and control and help you stay independent. You can use a direct payment to employ a personal assistant. If you have concerns about abuse, tell us. We review direct payments regularly to check the money is spent on your support plan. Direct payments can pay for a personal assistant, a day activity or equipment.";
         let d = doc(
             "Direct payments | Anyshire County Council",
             text,
             Format::Html,
         );
-        let tags = tagger.tag(&TagInput {
-            extracted: &d,
-            path: "/share/web/direct-payments.html",
-            root: Some("/share"),
-        });
+        let tags = tag(&d, "/share/web/direct-payments.html", Some("/share"));
         assert_eq!(codes(&tags), ["QS2"], "{tags:#?}");
         assert_eq!(tags.doc_type, "web_page");
         assert_eq!(tags.categories[0].code, "processes");
@@ -1285,30 +1289,18 @@ mod tests {
 
     #[test]
     fn other_council_services_get_no_statement() {
-        let fw = Framework::builtin();
-        let tagger = Tagger::new(&fw);
         let text = "Council tax reduction\nYou may get council tax reduction if you are on a low income. Apply online. Council tax bills are sent in March. If you are a carer or disabled you may get a discount. Contact the council tax team.";
         let d = doc("Council tax reduction", text, Format::Html);
-        let tags = tagger.tag(&TagInput {
-            extracted: &d,
-            path: "/web/ctr.html",
-            root: None,
-        });
+        let tags = tag(&d, "/web/ctr.html", None);
         assert!(tags.statements.is_empty(), "{tags:#?}");
         assert!(tags.relevance < 0.5);
     }
 
     #[test]
     fn survey_of_carers_is_peoples_experience() {
-        let fw = Framework::builtin();
-        let tagger = Tagger::new(&fw);
         let text = "Survey of Adult Carers in England 2024: results\nCarers told us they want more information and advice. 62% of respondents were satisfied with support. \"I felt listened to at my carer's assessment,\" one carer said. Carers said breaks matter. My mum's social worker was kind.";
         let d = doc("Carers survey results 2024", text, Format::Pdf);
-        let tags = tagger.tag(&TagInput {
-            extracted: &d,
-            path: "/s/Surveys/carers.pdf",
-            root: Some("/s"),
-        });
+        let tags = tag(&d, "/s/Surveys/carers.pdf", Some("/s"));
         assert_eq!(
             tags.categories[0].code, "people_experience",
             "{:#?}",
@@ -1320,8 +1312,6 @@ mod tests {
 
     #[test]
     fn long_report_tags_what_it_dwells_on() {
-        let fw = Framework::builtin();
-        let tagger = Tagger::new(&fw);
         let market = "The market position statement sets out commissioning intentions for home care and care homes. Fee rates and the cost of care were agreed with providers to support market sustainability and sufficiency of provision. ";
         let mut text = String::from("Cabinet report: home care recommissioning\n");
         for _ in 0..12 {
@@ -1334,11 +1324,7 @@ mod tests {
             &text,
             Format::Docx,
         );
-        let tags = tagger.tag(&TagInput {
-            extracted: &d,
-            path: "/x/report.docx",
-            root: None,
-        });
+        let tags = tag(&d, "/x/report.docx", None);
         assert_eq!(codes(&tags), ["QS4"], "{tags:#?}");
         let qs4 = &tags.statements[0];
         assert!(qs4.coverage.unwrap().0 >= 1);
@@ -1350,8 +1336,6 @@ mod tests {
         // An annual report or CQC assessment gives each statement its own section: each is
         // a small share of the whole, but a section of several passages is discussion, not a
         // passing mention. Judged on the whole document's density, only two were tagged.
-        let fw = Framework::builtin();
-        let tagger = Tagger::new(&fw);
         let sections = [
             "Safeguarding adults concerns were triaged by the hub and Section 42 enquiries followed within two days.",
             "The market position statement sets out commissioning intentions for home care and care homes.",
@@ -1371,11 +1355,7 @@ mod tests {
             }
         }
         let d = doc("Adult social care annual report", &text, Format::Pdf);
-        let tags = tagger.tag(&TagInput {
-            extracted: &d,
-            path: "/x/annual-report.pdf",
-            root: None,
-        });
+        let tags = tag(&d, "/x/annual-report.pdf", None);
         let mut got = codes(&tags);
         got.sort();
         assert_eq!(got, ["QS1", "QS2", "QS4", "QS6", "QS7", "QS9"], "{tags:#?}");
@@ -1383,19 +1363,13 @@ mod tests {
 
     #[test]
     fn an_ombudsman_decision_carries_the_complainants_experience() {
-        let fw = Framework::builtin();
-        let tagger = Tagger::new(&fw);
         let text = "Summary: Ms X complained the Council delayed assessing her son's needs and \
             producing a support plan. This caused Ms X distress and uncertainty. The Council has \
             agreed to apologise to Ms X and her son.\nThe complaint\nMs X complained the Council \
             delayed carrying out a needs assessment which she requested in November. She says \
             this left her son without support and caused the family significant frustration.\n";
         let d = doc("Decision 24 016 356", text, Format::Html);
-        let tags = tagger.tag(&TagInput {
-            extracted: &d,
-            path: "/x/decision.html",
-            root: None,
-        });
+        let tags = tag(&d, "/x/decision.html", None);
         assert_eq!(tags.categories[0].code, "people_experience", "{tags:#?}");
     }
 
@@ -1413,8 +1387,6 @@ mod tests {
 
     #[test]
     fn headings_mark_sections() {
-        let fw = Framework::builtin();
-        let tagger = Tagger::new(&fw);
         let text = "Safeguarding\nConcerns are triaged by the hub and Section 42 enquiries follow. Making Safeguarding Personal guides every enquiry.\n";
         let mut d = doc("Annual report", text, Format::Docx);
         d.headings = vec![Heading {
@@ -1422,11 +1394,7 @@ mod tests {
             text: "Safeguarding".into(),
             offset: 0,
         }];
-        let tags = tagger.tag(&TagInput {
-            extracted: &d,
-            path: "/x/a.docx",
-            root: None,
-        });
+        let tags = tag(&d, "/x/a.docx", None);
         let qs7 = tags
             .statements
             .iter()
@@ -1437,38 +1405,22 @@ mod tests {
 
     #[test]
     fn a_list_of_statement_names_is_not_discussion_of_each() {
-        let fw = Framework::builtin();
-        let tagger = Tagger::new(&fw);
         let text = "CQC rates council as requires improvement\nThe regulator rated Anyshire County Council's adult social care as requires improvement. It looked at assessing needs, supporting people to live healthier lives, equity in experiences and outcomes, care provision, integration and continuity, partnerships and communities, safe systems, pathways and transitions, safeguarding, governance, management and sustainability, and learning, improvement and innovation.\nInspectors found long waits for safeguarding enquiries: section 42 enquiries were delayed and adults at risk of abuse waited weeks. The safeguarding adults board has asked for a plan.";
         let d = doc("CQC rates council", text, Format::Html);
-        let tags = tagger.tag(&TagInput {
-            extracted: &d,
-            path: "/web/news.html",
-            root: None,
-        });
+        let tags = tag(&d, "/web/news.html", None);
         assert_eq!(codes(&tags), ["QS7"], "{tags:#?}");
     }
 
     #[test]
     fn generic_statements_need_adult_social_care_context() {
-        let fw = Framework::builtin();
-        let tagger = Tagger::new(&fw);
         let text = "Partnership guidance\nThis guidance explains how the council works in partnership. Partnership working with the voluntary and community sector, joint working with partners and a partnership board help us deliver shared objectives for the district. Every partnership is reviewed each year by the partnership board.";
         let d = doc("Partnership guidance", text, Format::Html);
-        let tags = tagger.tag(&TagInput {
-            extracted: &d,
-            path: "/web/partnerships.html",
-            root: None,
-        });
+        let tags = tag(&d, "/web/partnerships.html", None);
         assert!(tags.statements.is_empty(), "{tags:#?}");
         // The same page about adult social care is QS5 evidence.
         let text = text.replace("for the district", "for adults with care and support needs");
         let d = doc("Partnership guidance", &text, Format::Html);
-        let tags = tagger.tag(&TagInput {
-            extracted: &d,
-            path: "/web/partnerships.html",
-            root: None,
-        });
+        let tags = tag(&d, "/web/partnerships.html", None);
         assert_eq!(codes(&tags), ["QS5"], "{tags:#?}");
     }
 
