@@ -682,10 +682,25 @@ impl<'f> Tagger<'f> {
             let model_part = judged[s]
                 .as_ref()
                 .map_or(0.0, |j| model_weight * j.probability);
-            if sum == 0.0 && title_score[s] == 0.0 && folder_score[s] == 0.0 && model_part < 0.1 {
+            let w = |k: &str| scoring.weight(k);
+            // How surely the page is about adult social care at all; it gates the model too,
+            // which reads topic, not whose services.
+            let mut gate = relevance.powf(0.7);
+            if fw.statements[s].needs_context {
+                // Graded: a council-wide report that names adult social care once among its
+                // departments is not evidence of the council's partnerships or governance in it.
+                let cf = w("context_factor").clamp(0.0, 1.0);
+                let context = (adult / w("context_needed").max(0.1)).min(1.0);
+                gate *= cf + (1.0 - cf) * context;
+            }
+            // Nothing in the cues and little from the model after the gate: not even a near miss.
+            if sum == 0.0
+                && title_score[s] == 0.0
+                && folder_score[s] == 0.0
+                && gate * model_part < 0.1
+            {
                 continue;
             }
-            let w = |k: &str| scoring.weight(k);
             let strong = col
                 .iter()
                 .filter(|v| **v >= scoring.passage_threshold)
@@ -720,16 +735,6 @@ impl<'f> Tagger<'f> {
                 0.0
             };
             let floor = w("share_floor").clamp(0.0, 1.0);
-            // How surely the page is about adult social care at all; it gates the model too,
-            // which reads topic, not whose services.
-            let mut gate = relevance.powf(0.7);
-            if fw.statements[s].needs_context {
-                // Graded: a council-wide report that names adult social care once among its
-                // departments is not evidence of the council's partnerships or governance in it.
-                let cf = w("context_factor").clamp(0.0, 1.0);
-                let context = (adult / w("context_needed").max(0.1)).min(1.0);
-                gate *= cf + (1.0 - cf) * context;
-            }
             let mut score = raw * (floor + (1.0 - floor) * share) * gate;
 
             // Reasons: the strongest body cues, with counts.
@@ -1243,6 +1248,8 @@ mod tests {
             root: None,
         });
         assert!(tags.statements.is_empty(), "{tags:#?}");
+        // ...nor offered as a near miss: the gated model part is too small to show.
+        assert!(tags.near_misses.is_empty(), "{tags:#?}");
     }
 
     #[test]
