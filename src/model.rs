@@ -112,6 +112,19 @@ impl TextModel {
         })
     }
 
+    /// Features of each stretch of `size` words of a long text (a last stretch shorter than
+    /// half that is left out): the model was trained on pages of a few hundred words, so a
+    /// long report is read a stretch at a time as well as whole.
+    pub fn window_features(&self, normalized: &str, size: usize) -> Vec<Features> {
+        let words: Vec<&str> = normalized.split(' ').filter(|w| !w.is_empty()).collect();
+        let size = size.max(1);
+        words
+            .chunks(size)
+            .filter(|c| c.len() * 2 >= size)
+            .map(|c| self.features(&format!(" {} ", c.join(" "))))
+            .collect()
+    }
+
     /// Features of text already in normal form (" word word ... ").
     pub fn features(&self, normalized: &str) -> Features {
         let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
@@ -251,6 +264,22 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("idf"), "{e}");
+    }
+
+    #[test]
+    fn a_long_text_is_read_in_stretches_and_a_short_tail_is_left_out() {
+        let m = TextModel::parse(
+            r#"{"format":"evidex-text-model/1","max_words":100,"terms":["aa","bb"],
+                "idf":[1.0,1.0],
+                "statements":{"labels":["X"],"intercept":[0.0],"weights":[[1.0,0.0]]}}"#,
+        )
+        .unwrap();
+        let text = format!(" {} {} cc ", "aa ".repeat(4), "bb ".repeat(4));
+        let w = m.window_features(&text, 4);
+        // "aa aa aa aa", "bb bb bb bb"; the one-word tail "cc" is under half a stretch.
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[0].0, vec![(0, 1.0)]);
+        assert_eq!(w[1].0, vec![(1, 1.0)]);
     }
 
     #[test]
