@@ -98,7 +98,7 @@ pub struct Scoring {
 /// new evidex that scores differently re-tags an existing index (from its stored text) instead
 /// of leaving tags of the old reckoning beside new ones. Raise it with any change to how
 /// src/tag.rs scores or to the defaults below.
-pub const SCORING_REVISION: u32 = 6;
+pub const SCORING_REVISION: u32 = 7;
 
 /// The weights the tagger uses, with their defaults; `[scoring.weights]` may override any.
 pub const DEFAULT_WEIGHTS: &[(&str, f32)] = &[

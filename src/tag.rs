@@ -676,9 +676,9 @@ impl<'f> Tagger<'f> {
         }
         // A long report is also read a stretch at a time: the model was trained on pages of a
         // few hundred words and reads only the first `max_words` of a document, so a section
-        // deep in a report would go unseen. A statement takes the mean of its best two
-        // stretches where that is higher than the whole: one stretch alone would make a
-        // passing paragraph evidence.
+        // deep in a report would go unseen. A statement takes the mean of its best three
+        // stretches where that is higher than the whole: with one or two, a page on something
+        // else inside a long report was tagged (benches/tagging/long_reports.py, "aside").
         if let Some(m) = &fw.model
             && norm.text.split(' ').filter(|w| !w.is_empty()).count() > MODEL_WINDOW * 3 / 2
         {
@@ -1024,12 +1024,14 @@ impl<'f> Tagger<'f> {
 /// Words in each stretch of a long document that the text model reads on its own: about the
 /// length of the pages it was trained on. With 600 fewer of the statements long reports dwell on
 /// were found, with 300 a page in a report about something else was tagged
-/// (benches/tagging/long_reports.py).
+/// (benches/tagging/long_reports.py). Documents of up to one and a half stretches are read
+/// whole only.
 const MODEL_WINDOW: usize = 400;
 /// A statement's stretch-level probability is the mean of its best this-many stretches.
-const MODEL_WINDOW_TOP: usize = 2;
+const MODEL_WINDOW_TOP: usize = 3;
 
-/// How many non-empty lines after a candidate heading may pass before its paragraph.
+/// How many non-empty lines after a candidate heading are looked at for its paragraph (so up
+/// to two short lines may come between).
 const HEADING_LOOKAHEAD: usize = 3;
 
 /// Headings for text that does not mark them (plain text, many PDFs): short lines that do not
@@ -1045,7 +1047,9 @@ fn derive_headings(text: &str) -> Vec<Heading> {
             })
             .collect()
     };
-    let mut out = Vec::new();
+    let mut out: Vec<Heading> = Vec::new();
+    // Where the paragraph of the last heading that was not itself under another begins.
+    let mut inside_until = 0;
     for (i, (offset, line)) in lines.iter().enumerate() {
         let t = line.trim().trim_start_matches('#').trim();
         let words = t.split_whitespace().count();
@@ -1059,20 +1063,26 @@ fn derive_headings(text: &str) -> Vec<Heading> {
         if !(first.is_uppercase() || first.is_ascii_digit()) {
             continue;
         }
-        // Followed by a paragraph, perhaps after a few short lines: a CQC report puts "Score: 3"
-        // and the score's wording between a statement's name and its findings, and a report's
-        // sub-heading may follow its heading directly.
-        let followed_by_text = lines[i + 1..]
+        // Followed by a paragraph, perhaps after up to two short lines: a CQC report puts
+        // "Score: 3" and the score's wording between a statement's name and its findings, and a
+        // report's sub-heading may follow its heading directly.
+        let Some(paragraph) = lines[i + 1..]
             .iter()
-            .map(|(_, l)| l.trim())
-            .filter(|l| !l.is_empty())
+            .filter(|(_, l)| !l.trim().is_empty())
             .take(HEADING_LOOKAHEAD)
-            .any(|l| l.split_whitespace().count() >= 8);
-        if !followed_by_text {
+            .find(|(_, l)| l.split_whitespace().count() >= 8)
+            .map(|(o, _)| *o)
+        else {
             continue;
-        }
+        };
         let numbered = t.split_whitespace().next().unwrap_or("");
-        let level = if numbered.chars().filter(|c| *c == '.').count() >= 2
+        // A short line between a heading and its paragraph is under that heading, whatever it
+        // looks like ("3 - Evidence shows a good standard"): it must not end the section.
+        let under = out
+            .last()
+            .is_some_and(|h: &Heading| h.offset < *offset && *offset < inside_until);
+        let level = if under
+            || numbered.chars().filter(|c| *c == '.').count() >= 2
             || (numbered.contains('.') && numbered.trim_end_matches('.').contains('.'))
         {
             3
@@ -1083,6 +1093,9 @@ fn derive_headings(text: &str) -> Vec<Heading> {
         } else {
             2
         };
+        if !under {
+            inside_until = paragraph;
+        }
         out.push(Heading {
             level,
             text: t.to_string(),
@@ -1264,8 +1277,12 @@ mod tests {
     #[test]
     fn the_model_reads_a_long_report_a_stretch_at_a_time() {
         // A section beyond the first `max_words` words is read, but a paragraph alone is not
-        // evidence: a statement takes the mean of its best two stretches.
-        let fw = with_wibble_model();
+        // evidence: a statement takes the mean of its best three stretches.
+        // At full weight, as the built-in framework uses the model.
+        let mut fw = with_wibble_model();
+        if let Some(m) = fw.model.as_mut() {
+            m.weight = 1.0;
+        }
         let filler = "The team met every month during the year and kept notes of each meeting. ";
         let section = "Adult social care runs the wibble service for people at home. ";
         let report = |n: usize| {
@@ -1288,7 +1305,7 @@ mod tests {
                 root: None,
             })
         };
-        let tags = tag_with(&report(80));
+        let tags = tag_with(&report(120));
         assert_eq!(codes(&tags), ["QS2"], "{tags:#?}");
         let tags = tag_with(&report(3));
         assert!(tags.statements.is_empty(), "{tags:#?}");
@@ -1458,10 +1475,26 @@ mod tests {
         let text = "Local authority assessment\nSafeguarding\nScore: 3\n3 - Evidence shows a good \
             standard\nThe local authority had effective systems to protect people from abuse and \
             neglect.\nContact us\nMenu\nHome\n";
-        let found: Vec<String> = derive_headings(text).into_iter().map(|h| h.text).collect();
-        assert!(found.contains(&"Safeguarding".to_string()), "{found:?}");
+        let found = derive_headings(text);
+        let level = |t: &str| found.iter().find(|h| h.text == t).map(|h| h.level);
+        assert_eq!(level("Safeguarding"), Some(2), "{found:?}");
+        // The lines between it and its findings are under it: they do not end its section.
+        assert_eq!(level("Score: 3"), Some(3), "{found:?}");
+        assert_eq!(
+            level("3 - Evidence shows a good standard"),
+            Some(3),
+            "{found:?}"
+        );
         // A run of short lines with no paragraph after it is a menu, not headings.
-        assert!(!found.contains(&"Menu".to_string()), "{found:?}");
+        assert_eq!(level("Menu"), None, "{found:?}");
+        // Up to two short lines may come between a heading and its paragraph, not three.
+        let text = "Safeguarding\nScore: 3\nGood\nRated\nThe local authority had effective \
+            systems to protect people from abuse.\n";
+        assert!(
+            derive_headings(text)
+                .iter()
+                .all(|h| h.text != "Safeguarding")
+        );
     }
 
     #[test]

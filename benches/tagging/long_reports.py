@@ -11,7 +11,8 @@ and runs `evidex eval` on them:
   (as a CQC assessment report reads once its PDF is text), two real pages each;
 - contigN: the same sections with no headings; shufN: the same pages shuffled;
 - fourN: four statements, two pages each; dom_QSn: six pages on one statement and two pages
-  about other council services.
+  about other council services; aside_QSn: seven pages on one statement and one on another
+  (a minor topic, not labelled: a tag for it counts as "tagged beyond").
 
     cargo build --release
     python3 benches/tagging/long_reports.py SET_DIR... [--seed 1] [--framework FILE]
@@ -84,6 +85,11 @@ def build(sets, out, seed):
         ps = rng.sample(by[q], 6) + rng.sample(neg, 2)
         rng.shuffle(ps)
         write(f"dom_{q}.txt", "Report\n\n" + "\n\n".join(body(p) for p in ps), [q])
+        # One page on another statement among seven on this one: a minor topic, not labelled.
+        other = rng.choice([o for o in TITLES if o != q])
+        ps = rng.sample(by[q], 7) + rng.sample(by[other], 1)
+        rng.shuffle(ps)
+        write(f"aside_{q}.txt", "Report\n\n" + "\n\n".join(body(p) for p in ps), [q])
     with open(os.path.join(out, "labels.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["file", "statements", "category", "doc_type", "date"])
@@ -111,7 +117,7 @@ def main():
         m = re.search(r"(\S+)\s+gold \[([^\]]*)\] got \[([^\]]*)\]", line)
         if not m:
             continue
-        kind = re.sub(r"(\d+|_QS\d)\.txt$", "", m.group(1))
+        kind = re.sub(r"(\d+|_QS\d)\.txt$", "", m.group(1).lstrip("*!"))
         gold, got = set(m.group(2).split()), set(m.group(3).split())
         found[kind] += len(gold & got)
         total[kind] += len(gold)
