@@ -113,26 +113,32 @@ impl TextModel {
     }
 
     /// Features of each stretch of `size` words of a long text (a last stretch shorter than
-    /// half that is left out): the model was trained on pages of a few hundred words, so a
-    /// long report is read a stretch at a time as well as whole.
+    /// half that is left out), or none for a text of up to one and a half stretches, which is
+    /// read whole only: the model was trained on pages of a few hundred words, so a long
+    /// report is read a stretch at a time as well as whole.
     pub fn window_features(&self, normalized: &str, size: usize) -> Vec<Features> {
         let words: Vec<&str> = normalized.split(' ').filter(|w| !w.is_empty()).collect();
         let size = size.max(1);
+        if words.len() <= size * 3 / 2 {
+            return Vec::new();
+        }
         words
             .chunks(size)
             .filter(|c| c.len() * 2 >= size)
-            .map(|c| self.features(&format!(" {} ", c.join(" "))))
+            .map(|c| self.features_of(c.iter().copied()))
             .collect()
     }
 
     /// Features of text already in normal form (" word word ... ").
     pub fn features(&self, normalized: &str) -> Features {
+        self.features_of(normalized.split(' ').filter(|w| !w.is_empty()))
+    }
+
+    fn features_of<'a>(&self, words: impl Iterator<Item = &'a str>) -> Features {
         let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
         let mut pair = String::new();
         let mut prev: Option<&str> = None;
-        for w in normalized
-            .split(' ')
-            .filter(|w| !w.is_empty())
+        for w in words
             .take(self.max_words)
             .filter(|w| w.chars().nth(1).is_some())
         {
@@ -280,6 +286,8 @@ mod tests {
         assert_eq!(w.len(), 2);
         assert_eq!(w[0].0, vec![(0, 1.0)]);
         assert_eq!(w[1].0, vec![(1, 1.0)]);
+        // Six words are one and a half stretches of four: read whole only.
+        assert!(m.window_features(" aa aa aa aa bb bb ", 4).is_empty());
     }
 
     #[test]

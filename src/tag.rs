@@ -679,9 +679,7 @@ impl<'f> Tagger<'f> {
         // deep in a report would go unseen. A statement takes the mean of its best three
         // stretches where that is higher than the whole: with one or two, a page on something
         // else inside a long report was tagged (benches/tagging/long_reports.py, "aside").
-        if let Some(m) = &fw.model
-            && norm.text.split(' ').filter(|w| !w.is_empty()).count() > MODEL_WINDOW * 3 / 2
-        {
+        if let Some(m) = &fw.model {
             let mut per: Vec<Vec<Judgement>> = vec![Vec::new(); n_st];
             for f in m.model.window_features(&norm.text, MODEL_WINDOW) {
                 for (code, j) in m.model.statements(&f) {
@@ -1024,8 +1022,7 @@ impl<'f> Tagger<'f> {
 /// Words in each stretch of a long document that the text model reads on its own: about the
 /// length of the pages it was trained on. With 600 fewer of the statements long reports dwell on
 /// were found, with 300 a page in a report about something else was tagged
-/// (benches/tagging/long_reports.py). Documents of up to one and a half stretches are read
-/// whole only.
+/// (benches/tagging/long_reports.py).
 const MODEL_WINDOW: usize = 400;
 /// A statement's stretch-level probability is the mean of its best this-many stretches.
 const MODEL_WINDOW_TOP: usize = 3;
