@@ -1216,8 +1216,11 @@ mod tests {
 
     /// Tags a document with the built-in framework.
     fn tag(d: &Extracted, path: &str, root: Option<&str>) -> Tags {
-        let fw = Framework::builtin();
-        Tagger::new(&fw).tag(&TagInput {
+        tag_with(&Framework::builtin(), d, path, root)
+    }
+
+    fn tag_with(fw: &Framework, d: &Extracted, path: &str, root: Option<&str>) -> Tags {
+        Tagger::new(fw).tag(&TagInput {
             extracted: d,
             path,
             root,
@@ -1248,15 +1251,9 @@ mod tests {
     #[test]
     fn the_model_raises_what_the_cues_miss_and_says_so() {
         let fw = with_wibble_model();
-        let tagger = Tagger::new(&fw);
         let text = "Wibble at home\nThe wibble team visits adults with care and support needs at home. Adult social care arranges the wibble.";
         let d = doc("Wibble at home", text, Format::Html);
-        let input = TagInput {
-            extracted: &d,
-            path: "/web/wibble.html",
-            root: None,
-        };
-        let tags = tagger.tag(&input);
+        let tags = tag_with(&fw, &d, "/web/wibble.html", None);
         assert_eq!(codes(&tags), ["QS2"], "{tags:#?}");
         let reasons = &tags.statements[0].reasons;
         assert!(
@@ -1268,7 +1265,11 @@ mod tests {
         // Without the model, no cue reads it.
         let mut no_model = Framework::builtin();
         no_model.model = None;
-        assert!(Tagger::new(&no_model).tag(&input).statements.is_empty());
+        assert!(
+            tag_with(&no_model, &d, "/web/wibble.html", None)
+                .statements
+                .is_empty()
+        );
     }
 
     #[test]
@@ -1295,16 +1296,10 @@ mod tests {
             }
             doc("Annual report", &text, Format::Pdf)
         };
-        let tag_with = |d: &Extracted| {
-            Tagger::new(&fw).tag(&TagInput {
-                extracted: d,
-                path: "/x/annual-report.pdf",
-                root: None,
-            })
-        };
-        let tags = tag_with(&report(120));
+        let path = "/x/annual-report.pdf";
+        let tags = tag_with(&fw, &report(120), path, None);
         assert_eq!(codes(&tags), ["QS2"], "{tags:#?}");
-        let tags = tag_with(&report(3));
+        let tags = tag_with(&fw, &report(3), path, None);
         assert!(tags.statements.is_empty(), "{tags:#?}");
     }
 
@@ -1315,24 +1310,15 @@ mod tests {
         cues_only.model = None;
         let text = "Direct payments\nA direct payment is money from adult social care so you can arrange your own care and support. You can use a direct payment to employ a personal assistant. We review your direct payment after six weeks.";
         let d = doc("Direct payments", text, Format::Html);
-        let input = TagInput {
-            extracted: &d,
-            path: "/web/dp.html",
-            root: None,
-        };
-        let with = Tagger::new(&fw).tag(&input);
-        let without = Tagger::new(&cues_only).tag(&input);
+        let with = tag_with(&fw, &d, "/web/dp.html", None);
+        let without = tag_with(&cues_only, &d, "/web/dp.html", None);
         assert_eq!(codes(&with), codes(&without));
         assert_eq!(with.statements[0].score, without.statements[0].score);
         // A council tax page full of the model's word stays untagged: the model reads topic,
         // not whose service, so the adult social care gate applies to it too.
         let text = "Council tax wibble\nWibble your council tax bill online. Council tax bills are sent in March. Contact the council tax team about your wibble.";
         let d = doc("Council tax wibble", text, Format::Html);
-        let tags = Tagger::new(&fw).tag(&TagInput {
-            extracted: &d,
-            path: "/web/ct.html",
-            root: None,
-        });
+        let tags = tag_with(&fw, &d, "/web/ct.html", None);
         assert!(tags.statements.is_empty(), "{tags:#?}");
         // ...nor offered as a near miss: the gated model part is too small to show.
         assert!(tags.near_misses.is_empty(), "{tags:#?}");
