@@ -87,6 +87,10 @@ pub struct DocType {
 pub struct Scoring {
     pub threshold: f32,
     pub relative_floor: f32,
+    /// Every statement after a document's leading one must reach this as well...
+    pub further_threshold: f32,
+    /// ...unless it is discussed in at least this many passages (a report's section on it).
+    pub further_passages: u32,
     pub passage_words: usize,
     pub passage_threshold: f32,
     pub category_secondary: f32,
@@ -98,7 +102,7 @@ pub struct Scoring {
 /// new evidex that scores differently re-tags an existing index (from its stored text) instead
 /// of leaving tags of the old reckoning beside new ones. Raise it with any change to how
 /// src/tag.rs scores or to the defaults below.
-pub const SCORING_REVISION: u32 = 7;
+pub const SCORING_REVISION: u32 = 8;
 
 /// The weights the tagger uses, with their defaults; `[scoring.weights]` may override any.
 pub const DEFAULT_WEIGHTS: &[(&str, f32)] = &[
@@ -155,6 +159,8 @@ impl Default for Scoring {
         Scoring {
             threshold: 0.42,
             relative_floor: 0.50,
+            further_threshold: 0.58,
+            further_passages: 3,
             passage_words: 160,
             passage_threshold: 2.0,
             category_secondary: 0.55,
@@ -287,6 +293,8 @@ struct RawMeta {
 struct RawScoring {
     threshold: Option<f32>,
     relative_floor: Option<f32>,
+    further_threshold: Option<f32>,
+    further_passages: Option<u32>,
     passage_words: Option<usize>,
     passage_threshold: Option<f32>,
     category_secondary: Option<f32>,
@@ -708,6 +716,8 @@ impl Framework {
         let s = raw.scoring.unwrap_or(RawScoring {
             threshold: None,
             relative_floor: None,
+            further_threshold: None,
+            further_passages: None,
             passage_words: None,
             passage_threshold: None,
             category_secondary: None,
@@ -729,6 +739,8 @@ impl Framework {
         let scoring = Scoring {
             threshold: s.threshold.unwrap_or(d.threshold),
             relative_floor: s.relative_floor.unwrap_or(d.relative_floor),
+            further_threshold: s.further_threshold.unwrap_or(d.further_threshold),
+            further_passages: s.further_passages.unwrap_or(d.further_passages),
             passage_words: s.passage_words.unwrap_or(d.passage_words).clamp(20, 2000),
             passage_threshold: s.passage_threshold.unwrap_or(d.passage_threshold),
             category_secondary: s.category_secondary.unwrap_or(d.category_secondary),

@@ -807,9 +807,19 @@ impl<'f> Tagger<'f> {
             });
         }
         let top = scored.iter().map(|t| t.score).fold(0.0f32, f32::max);
-        let (mut tagged, mut near): (Vec<TagScore>, Vec<TagScore>) = scored
-            .into_iter()
-            .partition(|t| t.score >= scoring.threshold && t.score >= scoring.relative_floor * top);
+        let (mut tagged, mut near): (Vec<TagScore>, Vec<TagScore>) =
+            scored.into_iter().partition(|t| {
+                // A statement beside the leading one needs more: most pages are about one
+                // statement and share words with others (BENCHMARKS.md, "A second statement").
+                // Not so where it has passages of its own: a report's section on it.
+                let own_passages = t.coverage.map_or(0, |c| c.0);
+                let bar = if t.score >= top || own_passages >= scoring.further_passages {
+                    scoring.threshold
+                } else {
+                    scoring.threshold.max(scoring.further_threshold)
+                };
+                t.score >= bar && t.score >= scoring.relative_floor * top
+            });
         tagged.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.code.cmp(&b.code)));
         near.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.code.cmp(&b.code)));
         near.truncate(4);
@@ -1408,6 +1418,40 @@ mod tests {
         let qs4 = &tags.statements[0];
         assert!(qs4.coverage.unwrap().0 >= 1);
         assert!(qs4.passage.is_some());
+    }
+
+    #[test]
+    fn a_statement_beside_the_leading_one_needs_the_further_threshold() {
+        let text = "Direct payments\nA direct payment is money from the council so you can arrange \
+            your own care and support instead of the council arranging it. You can use a direct \
+            payment to employ a personal assistant or buy support from an agency. A support \
+            organisation can help you manage your direct payment account. You may have to pay \
+            towards your care after a financial assessment of your income and savings. The \
+            charging policy sets out how the financial assessment works out your contribution \
+            after your needs assessment.\n";
+        let d = doc("Direct payments", text, Format::Html);
+        let mut fw = Framework::builtin();
+        fw.scoring.further_threshold = 0.0;
+        let all = tag_with(&fw, &d, "/x/dp.html", None);
+        assert!(all.statements.len() >= 2, "{all:#?}");
+        let (lead, second) = (&all.statements[0], &all.statements[1]);
+        assert!(second.score < lead.score, "{all:#?}");
+        assert!(
+            second.coverage.unwrap().0 < fw.scoring.further_passages,
+            "{all:#?}"
+        );
+
+        fw.scoring.further_threshold = second.score + 0.01;
+        let fewer = tag_with(&fw, &d, "/x/dp.html", None);
+        assert_eq!(codes(&fewer)[0], lead.code);
+        assert!(!codes(&fewer).contains(&second.code.as_str()), "{fewer:#?}");
+        // Passages of its own lift the bar: a report's section on a second statement counts.
+        fw.scoring.further_passages = 0;
+        let sections = tag_with(&fw, &d, "/x/dp.html", None);
+        assert!(
+            codes(&sections).contains(&second.code.as_str()),
+            "{sections:#?}"
+        );
     }
 
     #[test]
