@@ -291,13 +291,13 @@ struct RawMeta {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScoring {
-    threshold: Option<f32>,
-    relative_floor: Option<f32>,
-    further_threshold: Option<f32>,
+    threshold: Option<Spanned<f32>>,
+    relative_floor: Option<Spanned<f32>>,
+    further_threshold: Option<Spanned<f32>>,
     further_passages: Option<u32>,
     passage_words: Option<usize>,
-    passage_threshold: Option<f32>,
-    category_secondary: Option<f32>,
+    passage_threshold: Option<Spanned<f32>>,
+    category_secondary: Option<Spanned<f32>>,
     #[serde(default)]
     weights: BTreeMap<Spanned<String>, Spanned<f32>>,
 }
@@ -736,14 +736,40 @@ impl Framework {
             weights.insert(k.get_ref().clone(), *v.get_ref());
         }
         let d = Scoring::default();
+        // Scores and shares are 0..1; a value outside that would tag everything or nothing
+        // without a word, so it is an error naming the line.
+        let within = |v: &Option<Spanned<f32>>, field: &str, default: f32, max: f32| match v {
+            None => Ok(default),
+            Some(v) if (0.0..=max).contains(v.get_ref()) => Ok(*v.get_ref()),
+            Some(v) => ctx.err(
+                v.span(),
+                format!("scoring.{field}"),
+                format!("{} is out of range (use 0 to {max})", v.get_ref()),
+            ),
+        };
         let scoring = Scoring {
-            threshold: s.threshold.unwrap_or(d.threshold),
-            relative_floor: s.relative_floor.unwrap_or(d.relative_floor),
-            further_threshold: s.further_threshold.unwrap_or(d.further_threshold),
+            threshold: within(&s.threshold, "threshold", d.threshold, 1.0)?,
+            relative_floor: within(&s.relative_floor, "relative_floor", d.relative_floor, 1.0)?,
+            further_threshold: within(
+                &s.further_threshold,
+                "further_threshold",
+                d.further_threshold,
+                1.0,
+            )?,
             further_passages: s.further_passages.unwrap_or(d.further_passages),
             passage_words: s.passage_words.unwrap_or(d.passage_words).clamp(20, 2000),
-            passage_threshold: s.passage_threshold.unwrap_or(d.passage_threshold),
-            category_secondary: s.category_secondary.unwrap_or(d.category_secondary),
+            passage_threshold: within(
+                &s.passage_threshold,
+                "passage_threshold",
+                d.passage_threshold,
+                100.0,
+            )?,
+            category_secondary: within(
+                &s.category_secondary,
+                "category_secondary",
+                d.category_secondary,
+                1.0,
+            )?,
             weights,
         };
 
@@ -965,6 +991,23 @@ mod tests {
         // A copy of the built-in framework away from schema/ still finds the built-in model.
         let c = Framework::parse_in(BUILTIN_SOURCE, "copy.toml", Some(dir.path())).unwrap();
         assert!(c.model.is_some());
+    }
+
+    #[test]
+    fn scoring_values_out_of_range_name_their_line() {
+        for (line, field) in [
+            ("threshold = 0.42", "scoring.threshold"),
+            ("further_threshold = 0.58", "scoring.further_threshold"),
+            ("category_secondary = 0.55", "scoring.category_secondary"),
+        ] {
+            let bad = line.replace(" = ", " = 4");
+            let src = BUILTIN_SOURCE.replacen(line, &bad, 1);
+            assert_ne!(src, BUILTIN_SOURCE, "{line}");
+            let err = Framework::parse(&src, "council.toml").unwrap_err();
+            let at = src[..src.find(&bad).unwrap()].matches('\n').count() + 1;
+            assert_eq!((err.field.as_str(), err.line), (field, Some(at)), "{err}");
+            assert!(err.message.contains("out of range"), "{err}");
+        }
     }
 
     #[test]
