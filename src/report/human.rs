@@ -403,12 +403,21 @@ pub fn write_show(doc: &StoredDoc, w: &mut impl Write, st: Style) -> io::Result<
             .tags
             .near_misses
             .iter()
-            .map(|t| format!("{} {:.2}", t.code, t.score))
+            .map(|t| {
+                let cov = t
+                    .coverage
+                    .map(|(a, b)| format!(" ({a} of {b} passages)"))
+                    .unwrap_or_default();
+                format!("{} {:.2}{cov}", t.code, t.score)
+            })
             .collect();
+        // Not "below threshold": a statement beside the leading one, or far below it, is
+        // left out at a score that would tag it alone (schema: further_threshold,
+        // relative_floor).
         writeln!(
             w,
             "  {}",
-            st.dim(&format!("below threshold: {}", near.join(", ")))
+            st.dim(&format!("not tagged: {}", near.join(", ")))
         )?;
     }
     writeln!(w, "{}", st.bold("Evidence categories"))?;
