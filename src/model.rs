@@ -173,13 +173,35 @@ impl TextModel {
     /// Each statement label's probability, with the words that weighed most for it.
     pub fn statements(&self, f: &Features) -> Vec<(String, Judgement)> {
         let h = &self.statements;
-        (0..h.labels.len())
-            .map(|l| {
-                let z = h.intercept[l] + dot(&h.weights[l], f);
-                let p = 1.0 / (1.0 + (-z).exp());
-                (h.labels[l].clone(), self.judgement(p, &h.weights[l], f))
-            })
+        self.statement_probabilities(f)
+            .into_iter()
+            .enumerate()
+            .map(|(l, p)| (h.labels[l].clone(), self.judgement(p, &h.weights[l], f)))
             .collect()
+    }
+
+    /// The statement labels, in the order of `statement_probabilities`.
+    pub fn statement_labels(&self) -> &[String] {
+        &self.statements.labels
+    }
+
+    /// Each statement's probability alone, without the terms behind it: for the stretches of a
+    /// long document, where only the best stretch's terms are shown.
+    pub fn statement_probabilities(&self, f: &Features) -> Vec<f32> {
+        (0..self.statements.labels.len())
+            .map(|l| self.statement_probability(l, f))
+            .collect()
+    }
+
+    /// Statement `l`'s judgement (probability and the terms that weighed most).
+    pub fn statement_judgement(&self, l: usize, f: &Features) -> Judgement {
+        let p = self.statement_probability(l, f);
+        self.judgement(p, &self.statements.weights[l], f)
+    }
+
+    fn statement_probability(&self, l: usize, f: &Features) -> f32 {
+        let h = &self.statements;
+        1.0 / (1.0 + (-(h.intercept[l] + dot(&h.weights[l], f))).exp())
     }
 
     /// The category probabilities (they sum to 1), if the model has a category head.

@@ -679,26 +679,30 @@ impl<'f> Tagger<'f> {
         // deep in a report would go unseen. A statement takes the mean of its best three
         // stretches where that is higher than the whole: with one or two, a page on something
         // else inside a long report was tagged (benches/tagging/long_reports.py, "aside").
+        // Only probabilities per stretch; the terms behind a statement are worked out once, for
+        // its best stretch, when the stretches win.
         if let Some(m) = &fw.model {
-            let mut per: Vec<Vec<Judgement>> = vec![Vec::new(); n_st];
-            for f in m.model.window_features(&norm.text, MODEL_WINDOW) {
-                for (code, j) in m.model.statements(&f) {
-                    if let Some(i) = fw.statement_index(&code) {
-                        per[i].push(j);
-                    }
-                }
-            }
-            for (i, mut js) in per.into_iter().enumerate() {
-                js.sort_by(|a, b| b.probability.total_cmp(&a.probability));
-                let top = &js[..MODEL_WINDOW_TOP.min(js.len())];
+            let windows = m.model.window_features(&norm.text, MODEL_WINDOW);
+            let probs: Vec<Vec<f32>> = windows
+                .iter()
+                .map(|f| m.model.statement_probabilities(f))
+                .collect();
+            for (l, code) in m.model.statement_labels().iter().enumerate() {
+                let Some(i) = fw.statement_index(code) else {
+                    continue;
+                };
+                let mut ranked: Vec<(f32, usize)> =
+                    probs.iter().enumerate().map(|(w, p)| (p[l], w)).collect();
+                ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+                let top = &ranked[..MODEL_WINDOW_TOP.min(ranked.len())];
                 if top.is_empty() {
                     continue;
                 }
-                let mean = top.iter().map(|j| j.probability).sum::<f32>() / top.len() as f32;
+                let mean = top.iter().map(|(p, _)| p).sum::<f32>() / top.len() as f32;
                 if judged[i].as_ref().is_none_or(|j| mean > j.probability) {
                     judged[i] = Some(Judgement {
                         probability: mean,
-                        top_terms: top[0].top_terms.clone(),
+                        top_terms: m.model.statement_judgement(l, &windows[top[0].1]).top_terms,
                     });
                 }
             }
