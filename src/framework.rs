@@ -201,8 +201,8 @@ pub struct Framework {
 }
 
 /// How much a `[model]` counts when its table leaves `weight` out: the value measured best
-/// leave-one-set-out on the labelled sets (25, confirmed on 42), so a council's copy of the framework that drops
-/// the line tags as the built-in one does, not with an older blend.
+/// leave-one-set-out on the labelled sets (25, confirmed on 42), so a council's copy of the
+/// framework that drops the line tags as the built-in one does, not with an older blend.
 pub const DEFAULT_MODEL_WEIGHT: f32 = 1.0;
 /// The same for `category_weight`.
 pub const DEFAULT_MODEL_CATEGORY_WEIGHT: f32 = 0.65;
@@ -450,26 +450,38 @@ impl Ctx<'_> {
             field: String::new(),
             message: format!("{m} (retrain it with schema/model/train.py)"),
         })?;
-        let fraction = |v: &Option<Spanned<f32>>, field: &str, default: f32| match v {
-            None => Ok(default),
-            Some(v) if (0.0..=1.0).contains(v.get_ref()) => Ok(*v.get_ref()),
-            Some(v) => self.err(
-                v.span(),
-                format!("model.{field}"),
-                format!("{} is out of range (use 0 to 1)", v.get_ref()),
-            ),
-        };
         fingerprint.update(src.as_bytes());
         Ok(ModelUse {
             model: Arc::new(model),
             file: shown,
-            weight: fraction(&raw.weight, "weight", DEFAULT_MODEL_WEIGHT)?,
-            category_weight: fraction(
+            weight: self.within(&raw.weight, "model.weight", DEFAULT_MODEL_WEIGHT, 1.0)?,
+            category_weight: self.within(
                 &raw.category_weight,
-                "category_weight",
+                "model.category_weight",
                 DEFAULT_MODEL_CATEGORY_WEIGHT,
+                1.0,
             )?,
         })
+    }
+
+    /// A number that must lie in 0..=`max`, or `default` when left out. A value outside would
+    /// tag everything or nothing without a word, so it is an error naming its line.
+    fn within(
+        &self,
+        v: &Option<Spanned<f32>>,
+        field: &str,
+        default: f32,
+        max: f32,
+    ) -> Result<f32, FrameworkError> {
+        match v {
+            None => Ok(default),
+            Some(v) if (0.0..=max).contains(v.get_ref()) => Ok(*v.get_ref()),
+            Some(v) => self.err(
+                v.span(),
+                field.to_string(),
+                format!("{} is out of range (use 0 to {max})", v.get_ref()),
+            ),
+        }
     }
 
     fn cues(&self, raw: &RawCues, field: &str) -> Result<Vec<Cue>, FrameworkError> {
@@ -736,37 +748,32 @@ impl Framework {
             weights.insert(k.get_ref().clone(), *v.get_ref());
         }
         let d = Scoring::default();
-        // Scores and shares are 0..1; a value outside that would tag everything or nothing
-        // without a word, so it is an error naming the line.
-        let within = |v: &Option<Spanned<f32>>, field: &str, default: f32, max: f32| match v {
-            None => Ok(default),
-            Some(v) if (0.0..=max).contains(v.get_ref()) => Ok(*v.get_ref()),
-            Some(v) => ctx.err(
-                v.span(),
-                format!("scoring.{field}"),
-                format!("{} is out of range (use 0 to {max})", v.get_ref()),
-            ),
-        };
+        // Scores and shares are 0..1 (a passage's cue score has no upper bound of 1).
         let scoring = Scoring {
-            threshold: within(&s.threshold, "threshold", d.threshold, 1.0)?,
-            relative_floor: within(&s.relative_floor, "relative_floor", d.relative_floor, 1.0)?,
-            further_threshold: within(
+            threshold: ctx.within(&s.threshold, "scoring.threshold", d.threshold, 1.0)?,
+            relative_floor: ctx.within(
+                &s.relative_floor,
+                "scoring.relative_floor",
+                d.relative_floor,
+                1.0,
+            )?,
+            further_threshold: ctx.within(
                 &s.further_threshold,
-                "further_threshold",
+                "scoring.further_threshold",
                 d.further_threshold,
                 1.0,
             )?,
             further_passages: s.further_passages.unwrap_or(d.further_passages),
             passage_words: s.passage_words.unwrap_or(d.passage_words).clamp(20, 2000),
-            passage_threshold: within(
+            passage_threshold: ctx.within(
                 &s.passage_threshold,
-                "passage_threshold",
+                "scoring.passage_threshold",
                 d.passage_threshold,
                 100.0,
             )?,
-            category_secondary: within(
+            category_secondary: ctx.within(
                 &s.category_secondary,
-                "category_secondary",
+                "scoring.category_secondary",
                 d.category_secondary,
                 1.0,
             )?,
