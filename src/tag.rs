@@ -814,7 +814,7 @@ impl<'f> Tagger<'f> {
         let (mut tagged, mut near): (Vec<TagScore>, Vec<TagScore>) =
             scored.into_iter().partition(|t| {
                 // A statement beside the leading one needs more: most pages are about one
-                // statement and share words with others (BENCHMARKS.md, "A second statement").
+                // statement and share words with others (BENCHMARKS.md, "a second statement needs more").
                 // Not so where it has passages of its own: a report's section on it.
                 let own_passages = t.coverage.map_or(0, |c| c.0);
                 let bar = if t.score >= top || own_passages >= scoring.further_passages {

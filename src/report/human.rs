@@ -322,6 +322,11 @@ pub fn write_evidence(
     Ok(())
 }
 
+/// "2 of 5 passages": in how many of a document's passages a statement is discussed.
+fn passages(t: &crate::tag::TagScore) -> Option<String> {
+    t.coverage.map(|(a, b)| format!("{a} of {b} passages"))
+}
+
 pub fn write_show(doc: &StoredDoc, w: &mut impl Write, st: Style) -> io::Result<()> {
     let title = if doc.title.is_empty() {
         "(untitled)"
@@ -382,10 +387,7 @@ pub fn write_show(doc: &StoredDoc, w: &mut impl Write, st: Style) -> io::Result<
         writeln!(w, "  none")?;
     }
     for t in &doc.tags.statements {
-        let cov = t
-            .coverage
-            .map(|(a, b)| format!(", {a} of {b} passages"))
-            .unwrap_or_default();
+        let cov = passages(t).map(|p| format!(", {p}")).unwrap_or_default();
         writeln!(
             w,
             "  {} {:.2}{}  {}",
@@ -404,10 +406,7 @@ pub fn write_show(doc: &StoredDoc, w: &mut impl Write, st: Style) -> io::Result<
             .near_misses
             .iter()
             .map(|t| {
-                let cov = t
-                    .coverage
-                    .map(|(a, b)| format!(" ({a} of {b} passages)"))
-                    .unwrap_or_default();
+                let cov = passages(t).map(|p| format!(" ({p})")).unwrap_or_default();
                 format!("{} {:.2}{cov}", t.code, t.score)
             })
             .collect();
